@@ -1,0 +1,66 @@
+//! Runs SQL on PostgreSQL: connection pools, the one-statement-one-JSON-value path that serves
+//! every API operation, raw `run_sql`, and the mapping of database errors to Hasura's codes.
+//!
+//! In: printed SQL text and its parameters (all sent as TEXT, the SQL casts them), or raw SQL from
+//! `run_sql`. Out: the JSON bytes Postgres built, untouched, or rows of text. This is the last
+//! stage of the pipeline before the bytes go back to the client; it never sees a role.
+
+mod error;
+mod pool;
+mod raw;
+
+pub use error::{DbError, DbErrorKind};
+pub use pool::{Pool, PoolError, connect_pool};
+pub use raw::{RawResult, run_raw_sql};
+
+use tokio_postgres::GenericClient;
+use tokio_postgres::types::Type;
+
+/// Runs a statement whose single row has a single column: the JSON document Postgres built.
+/// The text is returned as it came, so the engine never parses a response.
+pub async fn query_json<C: GenericClient + Sync>(
+    client: &C,
+    sql: &str,
+    params: &[Option<String>],
+) -> Result<String, DbError> {
+    let types = vec![Type::TEXT; params.len()];
+    let statement = client.prepare_typed(sql, &types).await?;
+    let values: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
+        .iter()
+        .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
+        .collect();
+    let row = client.query_one(&statement, &values).await?;
+    let value: Option<String> = text_column(&row, 0)?;
+    Ok(value.unwrap_or_else(|| "null".to_string()))
+}
+
+/// Reads a column of any type as text: json and text come back verbatim.
+fn text_column(row: &tokio_postgres::Row, index: usize) -> Result<Option<String>, DbError> {
+    let raw: Option<RawText> = row.try_get(index)?;
+    Ok(raw.map(|r| r.0))
+}
+
+/// Accepts any column type and keeps its text form. Only used for `json`, `text` and the like,
+/// whose binary and text encodings coincide (`jsonb` binary has a version byte, stripped here).
+struct RawText(String);
+
+impl<'a> tokio_postgres::types::FromSql<'a> for RawText {
+    fn from_sql(
+        ty: &Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        let bytes = if *ty == Type::JSONB && raw.first() == Some(&1) {
+            &raw[1..]
+        } else {
+            raw
+        };
+        Ok(RawText(String::from_utf8(bytes.to_vec())?))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        matches!(
+            *ty,
+            Type::JSON | Type::JSONB | Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME
+        ) || ty.name() == "citext"
+    }
+}

@@ -1,0 +1,261 @@
+//! Builds the GraphQL schema one role sees, as Hasura v2 generates it.
+//!
+//! The role's view of the model comes first (which tables it may select, which of their columns,
+//! which relationships lead to tables it may also select, whether it may aggregate); each type
+//! family then has its own module. Types are created on demand by whoever references them, so
+//! only reachable types exist, as in Hasura.
+
+mod aggregate;
+mod filter;
+mod object;
+mod order_by;
+
+use crate::error::GqlSchemaError;
+use crate::names::TableNames;
+use crate::scalars::{ColumnScalar, column_scalar};
+use crate::sdl::Sdl;
+use apollo_compiler::Schema;
+use apollo_compiler::validation::Valid;
+use graft_metadata::QualifiedTable;
+use graft_schema::{ADMIN_ROLE, ColumnInfo, Model, Relationship, SourceModel, TableModel};
+use indexmap::IndexMap;
+use std::collections::HashMap;
+
+/// What the schema needs beyond the model.
+#[derive(Debug, Clone)]
+pub struct SchemaOptions {
+    /// The source whose tables are exposed (graft serves one Postgres source today).
+    pub source: String,
+    /// Rows of each enum table (`is_enum`): (value, comment), read from the database.
+    pub enum_values: HashMap<QualifiedTable, Vec<(String, Option<String>)>>,
+    /// Columns that reference an enum table by a foreign key: table → column → enum table.
+    /// Such columns get the enum type instead of their scalar.
+    pub enum_references: HashMap<QualifiedTable, HashMap<String, QualifiedTable>>,
+}
+
+impl Default for SchemaOptions {
+    fn default() -> Self {
+        SchemaOptions {
+            source: graft_metadata::DEFAULT_SOURCE.to_string(),
+            enum_values: HashMap::new(),
+            enum_references: HashMap::new(),
+        }
+    }
+}
+
+impl SchemaOptions {
+    /// Fills `enum_references` from the foreign keys of the catalog: every single-column foreign
+    /// key into a tracked enum table.
+    pub fn with_enum_references(
+        mut self,
+        model: &Model,
+        tables: &[graft_catalog::Table],
+    ) -> Self {
+        let Some(source) = model.source(&self.source) else {
+            return self;
+        };
+        for table in tables {
+            let name = QualifiedTable::new(&table.name.schema, &table.name.name);
+            if !source.tables.contains_key(&name) {
+                continue;
+            }
+            for fk in &table.foreign_keys {
+                let target = QualifiedTable::new(&fk.ref_table.schema, &fk.ref_table.name);
+                let is_enum = source.table(&target).is_some_and(|t| t.is_enum);
+                if let ([column], true) = (fk.columns.as_slice(), is_enum) {
+                    self.enum_references
+                        .entry(name.clone())
+                        .or_default()
+                        .insert(column.clone(), target);
+                }
+            }
+        }
+        self
+    }
+}
+
+/// Builds and validates the schema for `role` (`admin` sees everything).
+pub fn schema_for_role(
+    model: &Model,
+    role: &str,
+    options: &SchemaOptions,
+) -> Result<Valid<Schema>, GqlSchemaError> {
+    let sdl = sdl_for_role(model, role, options)?;
+    Schema::parse_and_validate(sdl, "schema.graphql")
+        .map_err(|errors| GqlSchemaError::Invalid(errors.errors.to_string()))
+}
+
+/// The SDL text of the schema for `role`: what `schema_for_role` parses. Useful for snapshots
+/// and for the console's schema export.
+pub fn sdl_for_role(
+    model: &Model,
+    role: &str,
+    options: &SchemaOptions,
+) -> Result<String, GqlSchemaError> {
+    let source = model
+        .source(&options.source)
+        .ok_or_else(|| GqlSchemaError::UnknownSource(options.source.clone()))?;
+    let mut builder = Builder::new(source, role, options);
+    builder.build_roots();
+    let mut roots = vec![("query", "query_root")];
+    if builder.sdl.contains("subscription_root") {
+        roots.push(("subscription", "subscription_root"));
+    }
+    Ok(builder.sdl.print(&roots))
+}
+
+/// The type a column has in this role's schema.
+#[derive(Debug, Clone)]
+pub(crate) enum ColumnType {
+    Scalar(ColumnScalar),
+    /// A reference to an enum table: the GraphQL enum's name and the table.
+    Enum { name: String, table: QualifiedTable },
+}
+
+impl ColumnType {
+    fn nullable(&self) -> String {
+        match self {
+            ColumnType::Scalar(s) => s.nullable(),
+            ColumnType::Enum { name, .. } => name.clone(),
+        }
+    }
+    fn non_null(&self) -> String {
+        format!("{}!", self.nullable())
+    }
+    fn comparison_exp(&self) -> String {
+        match self {
+            ColumnType::Scalar(s) => s.comparison_exp(),
+            ColumnType::Enum { name, .. } => format!("{name}_comparison_exp"),
+        }
+    }
+    fn scalar(&self) -> Option<&ColumnScalar> {
+        match self {
+            ColumnType::Scalar(s) => Some(s),
+            ColumnType::Enum { .. } => None,
+        }
+    }
+    fn is_numeric(&self) -> bool {
+        self.scalar().is_some_and(ColumnScalar::is_numeric)
+    }
+    fn is_comparable(&self) -> bool {
+        self.scalar().is_some_and(ColumnScalar::is_comparable)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ColumnView<'a> {
+    pub info: &'a ColumnInfo,
+    pub ty: ColumnType,
+}
+
+impl ColumnView<'_> {
+    fn name(&self) -> &str {
+        &self.info.graphql_name
+    }
+    fn field_type(&self) -> String {
+        if self.info.is_nullable {
+            self.ty.nullable()
+        } else {
+            self.ty.non_null()
+        }
+    }
+}
+
+/// One table as the role sees it.
+#[derive(Debug, Clone)]
+pub(crate) struct TableView<'a> {
+    pub table: &'a TableModel,
+    pub names: TableNames,
+    pub columns: Vec<ColumnView<'a>>,
+    pub allow_aggregations: bool,
+}
+
+impl TableView<'_> {
+    fn numeric_columns(&self) -> impl Iterator<Item = &ColumnView<'_>> {
+        self.columns.iter().filter(|c| c.ty.is_numeric())
+    }
+    fn comparable_columns(&self) -> impl Iterator<Item = &ColumnView<'_>> {
+        self.columns.iter().filter(|c| c.ty.is_comparable())
+    }
+}
+
+pub(crate) struct Builder<'a> {
+    pub source: &'a SourceModel,
+    pub options: &'a SchemaOptions,
+    pub views: IndexMap<QualifiedTable, TableView<'a>>,
+    pub sdl: Sdl,
+}
+
+impl<'a> Builder<'a> {
+    fn new(source: &'a SourceModel, role: &str, options: &'a SchemaOptions) -> Self {
+        let mut builder = Builder {
+            source,
+            options,
+            views: IndexMap::new(),
+            sdl: Sdl::default(),
+        };
+        for (name, table) in &source.tables {
+            if let Some(view) = builder.table_view(table, role) {
+                builder.views.insert(name.clone(), view);
+            }
+        }
+        builder
+    }
+
+    fn table_view(&self, table: &'a TableModel, role: &str) -> Option<TableView<'a>> {
+        let (allowed, allow_aggregations): (Vec<&str>, bool) = if role == ADMIN_ROLE {
+            (table.columns.keys().map(String::as_str).collect(), true)
+        } else {
+            let select = table.permissions.get(role)?.select.as_ref()?;
+            (
+                select.columns.iter().map(String::as_str).collect(),
+                select.allow_aggregations,
+            )
+        };
+        let enum_columns = self.options.enum_references.get(&table.name);
+        let columns = table
+            .columns
+            .values()
+            .filter(|c| allowed.contains(&c.name.as_str()))
+            .map(|info| ColumnView {
+                info,
+                ty: self.column_type(info, enum_columns.and_then(|m| m.get(&info.name))),
+            })
+            .collect();
+        Some(TableView {
+            table,
+            names: TableNames::of(table),
+            columns,
+            allow_aggregations,
+        })
+    }
+
+    fn column_type(&self, info: &ColumnInfo, enum_table: Option<&QualifiedTable>) -> ColumnType {
+        let enum_type = enum_table.and_then(|name| {
+            let table = self.source.table(name)?;
+            let values = self.options.enum_values.get(name)?;
+            (!values.is_empty()).then(|| (TableNames::of(table).enum_type(), name.clone()))
+        });
+        match enum_type {
+            Some((name, table)) => ColumnType::Enum { name, table },
+            None => ColumnType::Scalar(column_scalar(&info.pg_type)),
+        }
+    }
+
+    /// Relationships of `table` whose target the role can select, with the target's view.
+    fn relationships(&self, table: &QualifiedTable) -> Vec<(&'a Relationship, QualifiedTable)> {
+        let Some(view) = self.views.get(table) else {
+            return Vec::new();
+        };
+        view.table
+            .relationships
+            .values()
+            .filter(|rel| self.views.contains_key(&rel.target))
+            .map(|rel| (rel, rel.target.clone()))
+            .collect()
+    }
+
+    fn view(&self, table: &QualifiedTable) -> Option<TableView<'a>> {
+        self.views.get(table).cloned()
+    }
+}

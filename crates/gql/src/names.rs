@@ -1,0 +1,123 @@
+//! Hasura's names for everything generated from one table: the type name (custom name, else the
+//! table name in `public`, else `schema_table`), the derived input/enum/aggregate type names and
+//! the root field names (custom root fields honoured).
+
+use graft_metadata::QualifiedTable;
+use graft_schema::TableModel;
+use serde_json::Value;
+
+/// Names derived from one table.
+#[derive(Debug, Clone)]
+pub struct TableNames {
+    /// The object type and base of every derived name: `author`.
+    pub type_name: String,
+    /// How descriptions quote the table: `author`, `schema.table`.
+    pub display: String,
+}
+
+impl TableNames {
+    pub fn of(table: &TableModel) -> Self {
+        TableNames {
+            type_name: table_type_name(&table.name, table.configuration.custom_name.as_deref()),
+            display: table.name.to_string(),
+        }
+    }
+
+    pub fn derived(&self, suffix: &str) -> String {
+        format!("{}_{suffix}", self.type_name)
+    }
+
+    pub fn bool_exp(&self) -> String {
+        self.derived("bool_exp")
+    }
+    pub fn order_by(&self) -> String {
+        self.derived("order_by")
+    }
+    pub fn select_column(&self) -> String {
+        self.derived("select_column")
+    }
+    pub fn aggregate(&self) -> String {
+        self.derived("aggregate")
+    }
+    pub fn aggregate_fields(&self) -> String {
+        self.derived("aggregate_fields")
+    }
+    pub fn aggregate_order_by(&self) -> String {
+        self.derived("aggregate_order_by")
+    }
+    pub fn aggregate_bool_exp(&self) -> String {
+        self.derived("aggregate_bool_exp")
+    }
+    /// The GraphQL enum of an enum table: `colors_enum`.
+    pub fn enum_type(&self) -> String {
+        self.derived("enum")
+    }
+}
+
+/// The GraphQL type name of a table.
+pub fn table_type_name(table: &QualifiedTable, custom_name: Option<&str>) -> String {
+    match custom_name {
+        Some(name) => name.to_string(),
+        None if table.schema == "public" => table.name.clone(),
+        None => format!("{}_{}", table.schema, table.name),
+    }
+}
+
+/// A query root field of a table: its name and its description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootField {
+    pub name: String,
+    pub description: String,
+}
+
+/// Which root field of a table (the keys of `custom_root_fields`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RootFieldKind {
+    Select,
+    SelectByPk,
+    SelectAggregate,
+}
+
+impl RootFieldKind {
+    fn key(self) -> &'static str {
+        match self {
+            RootFieldKind::Select => "select",
+            RootFieldKind::SelectByPk => "select_by_pk",
+            RootFieldKind::SelectAggregate => "select_aggregate",
+        }
+    }
+}
+
+/// The root field of `kind` for a table, with custom names and comments applied.
+pub fn root_field(table: &TableModel, names: &TableNames, kind: RootFieldKind) -> RootField {
+    let (default_name, default_description) = match kind {
+        RootFieldKind::Select => (
+            names.type_name.clone(),
+            format!("fetch data from the table: \"{}\"", names.display),
+        ),
+        RootFieldKind::SelectByPk => (
+            names.derived("by_pk"),
+            format!(
+                "fetch data from the table: \"{}\" using primary key columns",
+                names.display
+            ),
+        ),
+        RootFieldKind::SelectAggregate => (
+            names.aggregate(),
+            format!("fetch aggregated fields from the table: \"{}\"", names.display),
+        ),
+    };
+    let custom = table.configuration.custom_root_fields.get(kind.key());
+    let (name, comment) = match custom {
+        Some(Value::String(name)) => (Some(name.clone()), None),
+        Some(Value::Object(object)) => (
+            object.get("name").and_then(Value::as_str).map(str::to_string),
+            object.get("comment").and_then(Value::as_str).map(str::to_string),
+        ),
+        _ => (None, None),
+    };
+    RootField {
+        name: name.unwrap_or(default_name),
+        description: comment.unwrap_or(default_description),
+    }
+}

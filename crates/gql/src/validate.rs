@@ -1,0 +1,94 @@
+//! Request document → `ValidOperation`: parse, Hasura-style checks, apollo-compiler's full
+//! validation, operation selection and variable coercion, in that order. Errors come out in
+//! Hasura's shape; Hasura reports one error per request, so the list holds the first found.
+
+use crate::error::GqlError;
+use crate::hasura_check::HasuraCheck;
+use crate::operation::{ValidOperation, normalize};
+use apollo_compiler::ast;
+use apollo_compiler::response::JsonMap;
+use apollo_compiler::validation::Valid;
+use apollo_compiler::{ExecutableDocument, Schema};
+use std::sync::Arc;
+
+/// Parses and validates `query` against the role's schema, picks the operation and coerces
+/// `variables` (a JSON object, or null) against its variable definitions.
+pub fn parse_and_validate(
+    schema: &Valid<Schema>,
+    query: &str,
+    operation_name: Option<&str>,
+    variables: Option<&serde_json::Value>,
+) -> Result<ValidOperation, Vec<GqlError>> {
+    let document = ast::Document::parse(query, "query.graphql").map_err(|_| {
+        vec![GqlError::validation("$.query", "not a valid graphql query")]
+    })?;
+    let operation = select_operation(&document, operation_name).map_err(|e| vec![e])?;
+    HasuraCheck::new(schema, &document)
+        .operation(operation)
+        .map_err(|e| vec![e])?;
+
+    let executable = ExecutableDocument::parse_and_validate(schema, query, "query.graphql")
+        .map_err(|with_errors| {
+            with_errors
+                .errors
+                .iter()
+                .take(1)
+                .map(|diagnostic| GqlError::validation("$", diagnostic.error.to_string()))
+                .collect::<Vec<_>>()
+        })?;
+    let operation = executable
+        .operations
+        .get(operation_name)
+        .map_err(|e| vec![GqlError::validation("$", e.message().to_string())])?
+        .clone();
+
+    let values: JsonMap = match variables {
+        None | Some(serde_json::Value::Null) => JsonMap::new(),
+        Some(value @ serde_json::Value::Object(_)) => serde_json::from_value(value.clone())
+            .map_err(|e| vec![GqlError::validation("$.variables", e.to_string())])?,
+        Some(_) => {
+            return Err(vec![GqlError::validation(
+                "$.variables",
+                "expected an object for variables",
+            )]);
+        }
+    };
+    let coerced = apollo_compiler::request::coerce_variable_values(schema, &operation, &values)
+        .map_err(|e| vec![GqlError::validation("$", e.message().to_string())])?;
+    let executable = Arc::new(executable);
+    let root_fields = normalize(schema, &executable, &operation, &coerced);
+    Ok(ValidOperation::new(executable, operation, coerced, root_fields))
+}
+
+/// Hasura's rules and messages for picking the operation to run.
+fn select_operation<'a>(
+    document: &'a ast::Document,
+    operation_name: Option<&str>,
+) -> Result<&'a ast::OperationDefinition, GqlError> {
+    let operations: Vec<&ast::OperationDefinition> = document
+        .definitions
+        .iter()
+        .filter_map(|d| match d {
+            ast::Definition::OperationDefinition(op) => Some(&**op),
+            _ => None,
+        })
+        .collect();
+    match operation_name {
+        Some(name) => operations
+            .into_iter()
+            .find(|op| op.name.as_ref().is_some_and(|n| n == name))
+            .ok_or_else(|| {
+                GqlError::validation(
+                    "$",
+                    format!("no such operation found in the document: \"{name}\""),
+                )
+            }),
+        None => match operations.as_slice() {
+            [single] => Ok(single),
+            _ => Err(GqlError::validation(
+                "$",
+                "exactly one operation has to be present in the document when operationName is not specified",
+            )),
+        },
+    }
+}

@@ -1,0 +1,54 @@
+//! A database source: its connection configuration and what is tracked in it.
+
+use crate::{Extra, QualifiedFunction, TableEntry};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    pub name: String,
+    #[serde(default = "postgres")]
+    pub kind: String,
+    #[serde(default)]
+    pub tables: Vec<TableEntry>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<FunctionEntry>,
+    #[serde(default)]
+    pub configuration: Value,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+fn postgres() -> String {
+    "postgres".to_string()
+}
+
+impl Source {
+    pub fn table(&self, name: &crate::QualifiedTable) -> Option<&TableEntry> {
+        self.tables.iter().find(|t| &t.table == name)
+    }
+
+    pub fn table_mut(&mut self, name: &crate::QualifiedTable) -> Option<&mut TableEntry> {
+        self.tables.iter_mut().find(|t| &t.table == name)
+    }
+
+    pub fn function(&self, name: &QualifiedFunction) -> Option<&FunctionEntry> {
+        self.functions.iter().find(|f| &f.function == name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionEntry {
+    pub function: QualifiedFunction,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub permissions: Vec<FunctionPermission>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionPermission {
+    pub role: String,
+}

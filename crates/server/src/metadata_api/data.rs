@@ -1,0 +1,53 @@
+//! The v1 data operations (`select`, `count`, `insert`, `update`, `delete`): translated to one
+//! SQL statement by `graft-translate`, executed here, and the JSON Postgres built returned.
+
+use super::Working;
+use crate::error::ApiError;
+use graft_schema::Session;
+use graft_translate::{RqlError, RqlOp, translate_rql};
+use serde_json::Value;
+
+pub async fn run(working: &mut Working<'_>, session: &Session, op: RqlOp, args: &Value) -> Result<Value, ApiError> {
+    let source = super::args::source_of(args);
+    // Data operations see the metadata as changed so far in this request (a bulk may track a
+    // table and then insert into it).
+    let resolved = graft_schema::resolve(&working.metadata, &working.catalogs);
+    let model = resolved
+        .model
+        .source(&source)
+        .ok_or_else(|| ApiError::not_exists(format!("source with name \"{source}\" does not exist")))?;
+    let stringify = working.state.config.stringify_numeric_types;
+    let prepared = translate_rql(op, model, session, args, stringify).map_err(rql_error)?;
+    let cache = working.state.current();
+    let pool = cache.pool(&source)?;
+    let object = pool.get().await.map_err(graft_execute::DbError::from)?;
+    let client: &tokio_postgres::Client = &object;
+    client.batch_execute("BEGIN").await.map_err(graft_execute::DbError::from)?;
+    let outcome = execute(client, &prepared).await;
+    let end = if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    client.batch_execute(end).await.map_err(graft_execute::DbError::from)?;
+    outcome
+}
+
+/// Runs the statement; a failed permission check becomes `permission-error` (and the caller
+/// rolls back).
+async fn execute(client: &tokio_postgres::Client, prepared: &graft_translate::PreparedSql) -> Result<Value, ApiError> {
+    let text = graft_execute::query_json(client, &prepared.sql, &prepared.params).await?;
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| ApiError::internal(format!("the database returned invalid JSON: {e}")))?;
+    if !prepared.has_check {
+        return Ok(value);
+    }
+    if value.get("check").and_then(Value::as_bool) != Some(true) {
+        return Err(ApiError::new(
+            "permission-error",
+            "check constraint of an insert/update permission has failed",
+        )
+        .at("$.args"));
+    }
+    Ok(value.get("data").cloned().unwrap_or(Value::Null))
+}
+
+fn rql_error(error: RqlError) -> ApiError {
+    ApiError::new(error.code, error.message).at(error.path)
+}

@@ -1,0 +1,136 @@
+//! The one SQL printer: [`Statement`] in, SQL text out.
+//!
+//! All text goes through [`SqlWriter`], which has exactly these ways to emit
+//! it:
+//! - `syntax`: keywords and punctuation. It takes `&'static str` only, so
+//!   nothing that came from a request, metadata or the catalog can become
+//!   SQL syntax;
+//! - `identifier`: a name, always quoted (see [`identifier`]);
+//! - `param`: `$n`;
+//! - `string_literal` and `integer`: constants that graft itself writes (json
+//!   keys, `-1`), quoted or formatted safely.
+//!
+//! The output is one line with single spaces. It depends only on the tree,
+//! so the same request prints the same text and its prepared statement is
+//! reused.
+
+mod expr;
+pub mod identifier;
+mod statement;
+
+use crate::ast::Statement;
+use crate::params::ParamIndex;
+use identifier::{IdentifierError, push_quoted_identifier};
+
+/// Why a tree could not be printed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PrintError {
+    #[error(transparent)]
+    Identifier(#[from] IdentifierError),
+    #[error("a string literal contains a NUL character, which Postgres text cannot hold")]
+    NulInStringLiteral,
+    #[error("{statement} needs at least one column in SET")]
+    EmptySet { statement: &'static str },
+    #[error("ON CONFLICT DO UPDATE needs a conflict target")]
+    MissingConflictTarget,
+    #[error("INSERT ... VALUES needs at least one row")]
+    EmptyValues,
+    #[error("VALUES row {row} has {found} values for {expected} columns")]
+    ValuesArity {
+        row: usize,
+        found: usize,
+        expected: usize,
+    },
+}
+
+/// Prints a statement as SQL text. Parameters stay `$n` placeholders; their
+/// values are the caller's [`crate::Params`].
+pub fn print(statement: &Statement) -> Result<String, PrintError> {
+    let mut writer = SqlWriter::default();
+    writer.statement(statement)?;
+    Ok(writer.sql)
+}
+
+/// Accumulates SQL text; see the module docs for the rules.
+#[derive(Debug, Default)]
+struct SqlWriter {
+    sql: String,
+}
+
+impl SqlWriter {
+    fn syntax(&mut self, text: &'static str) {
+        self.sql.push_str(text);
+    }
+
+    fn identifier(&mut self, name: &str) -> Result<(), PrintError> {
+        push_quoted_identifier(&mut self.sql, name)?;
+        Ok(())
+    }
+
+    fn param(&mut self, index: ParamIndex) {
+        self.sql.push('$');
+        self.sql.push_str(&index.one_based().to_string());
+    }
+
+    /// A string constant. With a backslash in it, an `E''` string is used
+    /// (backslashes doubled), which reads the same whatever
+    /// `standard_conforming_strings` is set to.
+    fn string_literal(&mut self, text: &str) -> Result<(), PrintError> {
+        if text.contains('\0') {
+            return Err(PrintError::NulInStringLiteral);
+        }
+        let escape_backslashes = text.contains('\\');
+        if escape_backslashes {
+            self.sql.push('E');
+        }
+        self.sql.push('\'');
+        for c in text.chars() {
+            match c {
+                '\'' => self.sql.push_str("''"),
+                '\\' if escape_backslashes => self.sql.push_str("\\\\"),
+                _ => self.sql.push(c),
+            }
+        }
+        self.sql.push('\'');
+        Ok(())
+    }
+
+    fn integer(&mut self, value: i64) {
+        self.sql.push_str(&value.to_string());
+    }
+
+    /// Prints `items` with `separator` between them.
+    fn list<T>(
+        &mut self,
+        items: &[T],
+        separator: &'static str,
+        mut print_item: impl FnMut(&mut Self, &T) -> Result<(), PrintError>,
+    ) -> Result<(), PrintError> {
+        for (position, item) in items.iter().enumerate() {
+            if position > 0 {
+                self.syntax(separator);
+            }
+            print_item(self, item)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn literal(text: &str) -> Result<String, PrintError> {
+        let mut writer = SqlWriter::default();
+        writer.string_literal(text)?;
+        Ok(writer.sql)
+    }
+
+    #[test]
+    fn string_literals_double_quotes_and_escape_backslashes() {
+        assert_eq!(literal("it's").unwrap(), "'it''s'");
+        assert_eq!(literal(r"a\'b").unwrap(), r"E'a\\''b'");
+        assert_eq!(literal("x\0"), Err(PrintError::NulInStringLiteral));
+    }
+}

@@ -1,0 +1,282 @@
+//! Boolean expressions (`BoolExp`: permission filters and checks, client `where`) → a SQL
+//! condition on a table alias.
+//!
+//! A condition through a relationship becomes `EXISTS (SELECT 1 FROM target WHERE <mapping> AND
+//! <predicate>)`, so it never multiplies rows. Literals are parameters cast to the column's type
+//! (`$3::"pg_catalog"."int4"`); session variables are read from the session parameter,
+//! `($1::json->>'x-hasura-user-id')::"pg_catalog"."int4"`, so the SQL text is the same for every
+//! user of a role.
+
+use crate::value::param_text;
+use graft_catalog::{PgType, PgTypeKind};
+use graft_schema::{BoolExp, ComparisonOp, Operand};
+use graft_sql::ast::{
+    AliasGenerator, ColumnAlias, ColumnName, Expr, From, Op, Quantifier, Select, TableAlias,
+    TableName, TypeName,
+};
+use graft_sql::Params;
+use graft_metadata::QualifiedTable;
+
+/// Everything a translation into SQL threads through: the parameter list (whose `$1` is the
+/// session), the alias counter, and the session parameter's expression.
+pub struct SqlContext {
+    pub params: Params,
+    pub aliases: AliasGenerator,
+    session: Expr,
+}
+
+impl SqlContext {
+    /// A fresh statement whose first parameter is the session variables as one JSON text
+    /// (`Session::variables_json`).
+    pub fn new(session_json: String) -> Self {
+        let mut params = Params::new();
+        let session = params.push(Some(session_json));
+        SqlContext {
+            params,
+            aliases: AliasGenerator::new(),
+            session,
+        }
+    }
+
+    /// `($1::json->>'name')`: one session variable, as text.
+    pub fn session_variable(&self, name: &str) -> Expr {
+        Expr::BinaryOp {
+            left: Box::new(Expr::Cast {
+                expr: Box::new(self.session.clone()),
+                ty: TypeName::new("json"),
+            }),
+            op: Op::JsonGetText,
+            right: Box::new(Expr::StringLiteral(name.to_string())),
+        }
+    }
+
+    /// A JSON value as a parameter cast to `ty`; `array` says `ty` is an array type, so a JSON
+    /// list is sent as an array literal.
+    pub fn literal(&mut self, value: &serde_json::Value, ty: TypeName, array: bool) -> Expr {
+        let text = param_text(value, array || ty.array_dims > 0);
+        cast(self.params.push(text), ty)
+    }
+
+    /// A JSON value as a parameter cast to a column's type.
+    pub fn column_literal(&mut self, value: &serde_json::Value, pg_type: &PgType) -> Expr {
+        self.literal(value, type_name(pg_type), is_array(pg_type))
+    }
+}
+
+/// Where a condition is evaluated: the row it is about, and the row of the whole expression
+/// (`["$", "col"]` operands).
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub current: TableAlias,
+    pub root: TableAlias,
+}
+
+impl Scope {
+    pub fn root(alias: &TableAlias) -> Self {
+        Scope {
+            current: alias.clone(),
+            root: alias.clone(),
+        }
+    }
+}
+
+pub fn table_name(table: &QualifiedTable) -> TableName {
+    TableName::new(&table.schema, &table.name)
+}
+
+/// The type of a column, schema-qualified (`"pg_catalog"."int4"`, `"public"."mood"`).
+pub fn type_name(pg_type: &PgType) -> TypeName {
+    TypeName::qualified(&pg_type.schema, &pg_type.name)
+}
+
+pub fn is_array(pg_type: &PgType) -> bool {
+    pg_type.underlying().kind == PgTypeKind::Array
+}
+
+pub fn column(alias: &TableAlias, name: &str) -> Expr {
+    Expr::Column {
+        table: Some(alias.clone()),
+        column: ColumnName::new(name),
+    }
+}
+
+pub fn cast(expr: Expr, ty: TypeName) -> Expr {
+    Expr::Cast {
+        expr: Box::new(expr),
+        ty,
+    }
+}
+
+fn binary(left: Expr, op: Op, right: Expr) -> Expr {
+    Expr::BinaryOp {
+        left: Box::new(left),
+        op,
+        right: Box::new(right),
+    }
+}
+
+/// `"parent"."a" = "child"."b" AND ...` for a relationship's column mapping.
+pub fn join_condition(parent: &TableAlias, child: &TableAlias, mapping: &[(String, String)]) -> Vec<Expr> {
+    mapping
+        .iter()
+        .map(|(this, that)| binary(column(parent, this), Op::Eq, column(child, that)))
+        .collect()
+}
+
+/// `a AND b`, without the wrapping for zero or one part.
+pub fn and(mut parts: Vec<Expr>) -> Expr {
+    parts.retain(|p| *p != Expr::Bool(true));
+    if parts.len() == 1 {
+        parts.remove(0)
+    } else if parts.is_empty() {
+        Expr::Bool(true)
+    } else {
+        Expr::And(parts)
+    }
+}
+
+/// `None` when the condition is always true, so no `WHERE true` is printed.
+pub fn where_clause(exp: &BoolExp, scope: &Scope, ctx: &mut SqlContext) -> Option<Expr> {
+    match translate(exp, scope, ctx) {
+        Expr::Bool(true) => None,
+        other => Some(other),
+    }
+}
+
+pub fn translate(exp: &BoolExp, scope: &Scope, ctx: &mut SqlContext) -> Expr {
+    match exp {
+        BoolExp::And(items) => and(items.iter().map(|i| translate(i, scope, ctx)).collect()),
+        BoolExp::Or(items) => match items.as_slice() {
+            [single] => translate(single, scope, ctx),
+            _ => Expr::Or(items.iter().map(|i| translate(i, scope, ctx)).collect()),
+        },
+        BoolExp::Not(inner) => Expr::Not(Box::new(translate(inner, scope, ctx))),
+        BoolExp::Column { column: name, pg_type, op } => {
+            let target = column(&scope.current, name);
+            comparison(target, pg_type, op.op, &op.value, scope, ctx)
+        }
+        BoolExp::Relationship { target, mapping, predicate } => {
+            let alias = ctx.aliases.next_alias();
+            let mut conditions = join_condition(&scope.current, &alias, mapping);
+            let inner = Scope {
+                current: alias.clone(),
+                root: scope.root.clone(),
+            };
+            conditions.push(translate(predicate, &inner, ctx));
+            exists(target, alias, and(conditions))
+        }
+        BoolExp::Exists { table, predicate } => {
+            let alias = ctx.aliases.next_alias();
+            let inner = Scope {
+                current: alias.clone(),
+                root: scope.root.clone(),
+            };
+            let condition = translate(predicate, &inner, ctx);
+            exists(table, alias, condition)
+        }
+    }
+}
+
+/// `EXISTS (SELECT 1 FROM "s"."t" AS "alias" WHERE condition)`
+fn exists(table: &QualifiedTable, alias: TableAlias, condition: Expr) -> Expr {
+    let mut select = Select::new(vec![(Expr::Int(1), ColumnAlias::new("one"))]);
+    select.from = Some(From::Table {
+        name: table_name(table),
+        alias,
+    });
+    select.where_ = match condition {
+        Expr::Bool(true) => None,
+        other => Some(other),
+    };
+    Expr::Exists(Box::new(select))
+}
+
+/// The right-hand side of a comparison, typed `ty` (a literal or session value is cast).
+fn operand(value: &Operand, ty: TypeName, array: bool, scope: &Scope, ctx: &mut SqlContext) -> Expr {
+    match value {
+        Operand::Literal(json) => ctx.literal(json, ty, array),
+        Operand::Session(name) => cast(ctx.session_variable(name), ty),
+        Operand::Column { column: name, root } => {
+            let alias = if *root { &scope.root } else { &scope.current };
+            column(alias, name)
+        }
+    }
+}
+
+/// A type in the same schema as the column's (ltree's `lquery` lives where ltree is installed).
+fn sibling_type(pg_type: &PgType, name: &str) -> TypeName {
+    TypeName::qualified(&pg_type.schema, name)
+}
+
+fn comparison(
+    target: Expr,
+    pg_type: &PgType,
+    op: ComparisonOp,
+    value: &Operand,
+    scope: &Scope,
+    ctx: &mut SqlContext,
+) -> Expr {
+    use ComparisonOp::*;
+    let own = || type_name(pg_type);
+    let own_is_array = is_array(pg_type);
+    let simple = |op: Op, ty: TypeName, ctx: &mut SqlContext| {
+        let array = ty.array_dims > 0 || (ty == type_name(pg_type) && own_is_array);
+        let right = operand(value, ty, array, scope, ctx);
+        binary(target.clone(), op, right)
+    };
+    match op {
+        Eq => simple(Op::Eq, own(), ctx),
+        Neq => simple(Op::NotEq, own(), ctx),
+        Gt => simple(Op::Gt, own(), ctx),
+        Lt => simple(Op::Lt, own(), ctx),
+        Gte => simple(Op::GtEq, own(), ctx),
+        Lte => simple(Op::LtEq, own(), ctx),
+        Like => simple(Op::Like, own(), ctx),
+        Nlike => simple(Op::NotLike, own(), ctx),
+        Ilike => simple(Op::ILike, own(), ctx),
+        Nilike => simple(Op::NotILike, own(), ctx),
+        Similar => simple(Op::SimilarTo, own(), ctx),
+        Nsimilar => simple(Op::NotSimilarTo, own(), ctx),
+        Regex => simple(Op::RegexMatch, own(), ctx),
+        Nregex => simple(Op::NotRegexMatch, own(), ctx),
+        Iregex => simple(Op::RegexIMatch, own(), ctx),
+        Niregex => simple(Op::NotRegexIMatch, own(), ctx),
+        Contains | Ancestor => simple(Op::Contains, own(), ctx),
+        ContainedIn | Descendant => simple(Op::ContainedIn, own(), ctx),
+        AncestorAny => simple(Op::Contains, own().array(), ctx),
+        DescendantAny => simple(Op::ContainedIn, own().array(), ctx),
+        HasKey => simple(Op::HasKey, TypeName::new("text"), ctx),
+        HasKeysAny => simple(Op::HasKeyAny, TypeName::new("text").array(), ctx),
+        HasKeysAll => simple(Op::HasKeyAll, TypeName::new("text").array(), ctx),
+        Matches => simple(Op::RegexMatch, sibling_type(pg_type, "lquery"), ctx),
+        MatchesAny => simple(Op::HasKey, sibling_type(pg_type, "lquery").array(), ctx),
+        MatchesFulltext => simple(Op::LtreeMatchText, sibling_type(pg_type, "ltxtquery"), ctx),
+        In | Nin => {
+            // One array parameter for the whole list keeps the SQL text independent of its length.
+            let list = match value {
+                Operand::Literal(serde_json::Value::Array(_)) | Operand::Session(_) | Operand::Column { .. } => {
+                    operand(value, own().array(), true, scope, ctx)
+                }
+                Operand::Literal(single) => {
+                    let list = serde_json::Value::Array(vec![single.clone()]);
+                    ctx.literal(&list, own().array(), true)
+                }
+            };
+            let any = Expr::Quantified {
+                left: Box::new(target),
+                op: Op::Eq,
+                quantifier: Quantifier::Any,
+                right: Box::new(list),
+            };
+            if op == In { any } else { Expr::Not(Box::new(any)) }
+        }
+        IsNull => match value {
+            Operand::Literal(serde_json::Value::Bool(true)) => Expr::IsNull(Box::new(target)),
+            Operand::Literal(serde_json::Value::Bool(false)) => Expr::IsNotNull(Box::new(target)),
+            other => {
+                let wanted = operand(other, TypeName::new("bool"), false, scope, ctx);
+                binary(Expr::IsNull(Box::new(target)), Op::Eq, wanted)
+            }
+        },
+    }
+}

@@ -1,0 +1,195 @@
+//! The intermediate representation translated to SQL: what to read or write, with the role's
+//! permissions already folded in (filters ANDed, limits capped, presets and checks attached).
+//!
+//! The SQL layer (`select.rs`, `mutation.rs`, `boolexp.rs`) knows nothing of roles or of the API
+//! that built the IR: the v1 data API builds it in `rql/`, the GraphQL engine will build the same
+//! types from its own operations. Session values stay symbolic (`Operand::Session`) and are read
+//! from the statement's first parameter, so the SQL text does not depend on the session.
+
+use graft_catalog::PgType;
+use graft_metadata::QualifiedTable;
+use graft_schema::{BoolExp, RelationshipKind};
+use serde_json::Value;
+
+/// A read of rows of one table, output as a JSON array of objects (or, for an object
+/// relationship, as one object or null).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelectIr {
+    pub table: QualifiedTable,
+    /// Output key → what it holds, in output order.
+    pub fields: Vec<(String, FieldIr)>,
+    /// Client condition AND permission filter.
+    pub filter: BoolExp,
+    pub order_by: Vec<OrderByIr>,
+    pub limit: Option<u64>,
+    pub offset: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldIr {
+    Column(ColumnField),
+    Relationship(RelationshipField),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnField {
+    pub column: String,
+    pub pg_type: PgType,
+    /// Output the value as a JSON string (bigint and numeric under `stringify_numeric`).
+    pub as_text: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelationshipField {
+    pub kind: RelationshipKind,
+    /// (column of the parent, column of the target) pairs that must be equal.
+    pub mapping: Vec<(String, String)>,
+    pub select: Box<SelectIr>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderDirection {
+    Asc,
+    Desc,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NullsOrder {
+    First,
+    Last,
+}
+
+/// Order by a column of the table, or of a row reached through object relationships.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderByIr {
+    pub path: Vec<OrderByHop>,
+    pub column: String,
+    pub direction: OrderDirection,
+    pub nulls: Option<NullsOrder>,
+}
+
+/// One object relationship crossed by an order-by path, with the target's permission filter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderByHop {
+    pub target: QualifiedTable,
+    pub mapping: Vec<(String, String)>,
+    pub filter: BoolExp,
+}
+
+/// `{"count": n}` of the rows matching `filter`, or of distinct values of `distinct` columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountIr {
+    pub table: QualifiedTable,
+    pub filter: BoolExp,
+    pub distinct: Vec<String>,
+}
+
+/// A value written to a column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueIr {
+    /// A client or preset literal (null included), sent as a parameter cast to the column type.
+    Literal(Value),
+    /// A session variable (lower-cased name), read from the session parameter.
+    Session(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum InsertValue {
+    /// The column's default: the object did not give it.
+    Default,
+    Value(ValueIr),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InsertColumn {
+    pub name: String,
+    pub pg_type: PgType,
+}
+
+/// What a mutation answers: `affected_rows` always, `returning` when asked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MutationOutput {
+    pub returning: Option<Vec<(String, FieldIr)>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct InsertIr {
+    pub table: QualifiedTable,
+    /// Every column some object (or a preset) gives, in a fixed order.
+    pub columns: Vec<InsertColumn>,
+    /// One entry per object, one value per column of `columns`.
+    pub rows: Vec<Vec<InsertValue>>,
+    pub on_conflict: Option<OnConflictIr>,
+    /// The insert permission's check; `None` for admin. Evaluated on every inserted row.
+    pub check: Option<BoolExp>,
+    pub output: MutationOutput,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConflictTarget {
+    Constraint(String),
+    Columns(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConflictAction {
+    DoNothing,
+    /// Overwrite `columns` from the proposed row, on existing rows matching `filter` (the update
+    /// permission's filter; true for admin); `check` is the update permission's check, which the
+    /// updated rows must pass instead of the insert check.
+    DoUpdate {
+        columns: Vec<String>,
+        filter: BoolExp,
+        check: Option<BoolExp>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OnConflictIr {
+    pub target: Option<ConflictTarget>,
+    pub action: ConflictAction,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum UpdateOp {
+    Set(ValueIr),
+    Inc(ValueIr),
+    Mul(ValueIr),
+    Default,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateColumn {
+    pub name: String,
+    pub pg_type: PgType,
+    pub op: UpdateOp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpdateIr {
+    pub table: QualifiedTable,
+    pub set: Vec<UpdateColumn>,
+    /// Client `where` AND the update permission's filter.
+    pub filter: BoolExp,
+    /// The update permission's check on the new row values.
+    pub check: Option<BoolExp>,
+    pub output: MutationOutput,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeleteIr {
+    pub table: QualifiedTable,
+    /// Client `where` AND the delete permission's filter.
+    pub filter: BoolExp,
+    pub output: MutationOutput,
+}
+
+/// Conjunction that drops trivially-true parts, so admin queries print without `AND true`.
+pub fn and(parts: Vec<BoolExp>) -> BoolExp {
+    let mut kept: Vec<BoolExp> = parts.into_iter().filter(|p| !p.is_always_true()).collect();
+    if kept.len() == 1 {
+        kept.remove(0)
+    } else {
+        BoolExp::And(kept)
+    }
+}

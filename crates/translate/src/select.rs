@@ -1,0 +1,244 @@
+//! `SelectIr` → one SELECT whose single column is the JSON result, built by Postgres.
+//!
+//! The shape, for `article { id author { name } comments { body } }`:
+//!
+//! ```sql
+//! SELECT coalesce(json_agg("_root"."json" ORDER BY "_root"."ob0" ASC), '[]') AS "root"
+//! FROM (SELECT json_build_object('id', "_t0"."id", 'author', "_rel1"."json",
+//!                                'comments', "_rel3"."json") AS "json", "_t0"."id" AS "ob0"
+//!       FROM "public"."article" AS "_t0"
+//!       LEFT JOIN LATERAL (SELECT json_build_object('name', "_t2"."name") AS "json"
+//!                          FROM "public"."author" AS "_t2"
+//!                          WHERE "_t0"."author_id" = "_t2"."id" LIMIT 1) AS "_rel1" ON true
+//!       LEFT JOIN LATERAL (SELECT coalesce(json_agg("_s5"."json"), '[]') AS "json"
+//!                          FROM (SELECT ... FROM "public"."comment" AS "_t4"
+//!                                WHERE "_t0"."id" = "_t4"."article_id") AS "_s5") AS "_rel3" ON true
+//!       WHERE <filter> ORDER BY "_t0"."id" ASC LIMIT 10) AS "_root"
+//! ```
+//!
+//! Each level orders and limits its rows in the inner select, and exposes its order keys as
+//! `ob<i>` columns so the aggregate above can keep that order (`json_agg(... ORDER BY ...)`):
+//! Postgres does not promise that an aggregate sees a subquery's rows in the subquery's order.
+
+use crate::boolexp::{self, Scope, SqlContext, and, cast, column, join_condition, table_name};
+use crate::ir::{self, CountIr, FieldIr, OrderByIr, SelectIr};
+use graft_sql::helpers::{builtin, json_agg_or_empty, json_object};
+use graft_schema::RelationshipKind;
+use graft_sql::ast::{
+    ColumnAlias, ColumnName, Expr, From, Join, NullsOrder,
+    OrderByElement, OrderDirection, Select, SelectList, Statement, TableAlias, TypeName,
+};
+
+const JSON_COLUMN: &str = "json";
+
+/// The statement for a top-level select: a JSON array of objects.
+pub fn select_statement(ir: &SelectIr, ctx: &mut SqlContext) -> Statement {
+    let mut select = array_select(ir, None, ctx);
+    if let SelectList::Items(items) = &mut select.select_list {
+        for (_, alias) in items.iter_mut() {
+            *alias = ColumnAlias::new("root");
+        }
+    }
+    Statement::Select(Box::new(select))
+}
+
+/// `SELECT coalesce(json_agg("_s"."json" ORDER BY ...), '[]') AS "json" FROM (<rows>) AS "_s"`
+fn array_select(ir: &SelectIr, parent: Option<(&TableAlias, &[(String, String)])>, ctx: &mut SqlContext) -> Select {
+    let (rows, order_keys) = rows_select(ir, parent, false, ctx);
+    let alias = ctx.aliases.next_prefixed("s");
+    let order_by = order_keys
+        .into_iter()
+        .map(|(key, direction, nulls)| OrderByElement {
+            expr: column(&alias, &key),
+            direction,
+            nulls,
+        })
+        .collect();
+    let aggregate = json_agg_or_empty(column(&alias, JSON_COLUMN), order_by);
+    let mut select = Select::new(vec![(aggregate, ColumnAlias::new(JSON_COLUMN))]);
+    select.from = Some(From::Subquery {
+        select: Box::new(rows),
+        alias,
+        lateral: false,
+    });
+    select
+}
+
+type OrderKey = (String, OrderDirection, Option<NullsOrder>);
+
+/// One row per result object: `json_build_object(...) AS "json"` plus the order keys. With a
+/// parent, only the rows related to the parent row; `single` limits to one row (object
+/// relationships).
+fn rows_select(
+    ir: &SelectIr,
+    parent: Option<(&TableAlias, &[(String, String)])>,
+    single: bool,
+    ctx: &mut SqlContext,
+) -> (Select, Vec<OrderKey>) {
+    let alias = ctx.aliases.next_alias();
+    let mut joins = Vec::new();
+    let mut pairs: Vec<(String, Expr)> = Vec::with_capacity(ir.fields.len());
+    for (key, field) in &ir.fields {
+        let value = match field {
+            FieldIr::Column(c) => output_column(&alias, c),
+            FieldIr::Relationship(rel) => {
+                let nested = match rel.kind {
+                    RelationshipKind::Object => {
+                        rows_select(&rel.select, Some((&alias, &rel.mapping)), true, ctx).0
+                    }
+                    RelationshipKind::Array => array_select(&rel.select, Some((&alias, &rel.mapping)), ctx),
+                };
+                let rel_alias = ctx.aliases.next_prefixed("rel");
+                joins.push(Join::Left {
+                    from: From::Subquery {
+                        select: Box::new(nested),
+                        alias: rel_alias.clone(),
+                        lateral: true,
+                    },
+                    on: Expr::Bool(true),
+                });
+                column(&rel_alias, JSON_COLUMN)
+            }
+        };
+        pairs.push((key.clone(), value));
+    }
+    let mut items = vec![(json_object(pairs), ColumnAlias::new(JSON_COLUMN))];
+    let mut order_by = Vec::new();
+    let mut order_keys = Vec::new();
+    if !single {
+        for (i, item) in ir.order_by.iter().enumerate() {
+            let expr = order_expr(&alias, item, ctx);
+            let key = format!("ob{i}");
+            let direction = direction(item.direction);
+            let nulls = item.nulls.map(nulls_order);
+            // Ordering by the output column evaluates a relationship subquery once, not twice.
+            let output = Expr::Column {
+                table: None,
+                column: ColumnName::new(&key),
+            };
+            items.push((expr, ColumnAlias::new(&key)));
+            order_by.push(OrderByElement {
+                expr: output,
+                direction,
+                nulls,
+            });
+            order_keys.push((key, direction, nulls));
+        }
+    }
+    let mut conditions = match parent {
+        Some((parent_alias, mapping)) => join_condition(parent_alias, &alias, mapping),
+        None => Vec::new(),
+    };
+    conditions.push(boolexp::translate(&ir.filter, &Scope::root(&alias), ctx));
+    let mut select = Select::new(items);
+    select.from = Some(From::Table {
+        name: table_name(&ir.table),
+        alias,
+    });
+    select.joins = joins;
+    select.where_ = Some(and(conditions)).filter(|w| *w != Expr::Bool(true));
+    select.order_by = order_by;
+    select.limit = if single {
+        Some(Expr::Int(1))
+    } else {
+        ir.limit.map(int)
+    };
+    select.offset = if single { None } else { ir.offset.map(int) };
+    (select, order_keys)
+}
+
+/// A column as it goes into the JSON object: as text when numbers are stringified.
+pub fn output_column(alias: &TableAlias, field: &ir::ColumnField) -> Expr {
+    let value = column(alias, &field.column);
+    if field.as_text {
+        cast(value, TypeName::new("text"))
+    } else {
+        value
+    }
+}
+
+/// A column of the row, or of a row reached through object relationships:
+/// `(SELECT "_t3"."name" FROM "public"."author" AS "_t3" WHERE "_t0"."author_id" = "_t3"."id" LIMIT 1)`.
+fn order_expr(alias: &TableAlias, item: &OrderByIr, ctx: &mut SqlContext) -> Expr {
+    fn hop(parent: &TableAlias, hops: &[ir::OrderByHop], column_name: &str, ctx: &mut SqlContext) -> Expr {
+        let Some((first, rest)) = hops.split_first() else {
+            return column(parent, column_name);
+        };
+        let alias = ctx.aliases.next_alias();
+        let value = hop(&alias, rest, column_name, ctx);
+        let mut conditions = join_condition(parent, &alias, &first.mapping);
+        conditions.push(boolexp::translate(&first.filter, &Scope::root(&alias), ctx));
+        let mut select = Select::new(vec![(value, ColumnAlias::new("key"))]);
+        select.from = Some(From::Table {
+            name: table_name(&first.target),
+            alias,
+        });
+        select.where_ = Some(and(conditions));
+        select.limit = Some(Expr::Int(1));
+        Expr::ScalarSubquery(Box::new(select))
+    }
+    hop(alias, &item.path, &item.column, ctx)
+}
+
+fn direction(direction: ir::OrderDirection) -> OrderDirection {
+    match direction {
+        ir::OrderDirection::Asc => OrderDirection::Asc,
+        ir::OrderDirection::Desc => OrderDirection::Desc,
+    }
+}
+
+fn nulls_order(nulls: ir::NullsOrder) -> NullsOrder {
+    match nulls {
+        ir::NullsOrder::First => NullsOrder::First,
+        ir::NullsOrder::Last => NullsOrder::Last,
+    }
+}
+
+fn int(n: u64) -> Expr {
+    Expr::Int(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// `{"count": n}`:
+/// `SELECT json_build_object('count', count(*)) AS "root" FROM "s"."t" AS "_t0" WHERE ...`, or
+/// with `distinct`, counting the rows of `(SELECT DISTINCT "_t0"."a" FROM ... WHERE ...)` (which,
+/// unlike `count(DISTINCT a)`, also counts a NULL value as one).
+pub fn count_statement(ir: &CountIr, ctx: &mut SqlContext) -> Statement {
+    let alias = ctx.aliases.next_alias();
+    let where_ = boolexp::where_clause(&ir.filter, &Scope::root(&alias), ctx);
+    let table = From::Table {
+        name: table_name(&ir.table),
+        alias: alias.clone(),
+    };
+    if ir.distinct.is_empty() {
+        return Statement::Select(Box::new(count_of(Some(table), where_)));
+    }
+    let columns: Vec<Expr> = ir.distinct.iter().map(|c| column(&alias, c)).collect();
+    let mut inner = Select::new(
+        columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.clone(), ColumnAlias::new(format!("d{i}"))))
+            .collect(),
+    );
+    // DISTINCT ON every selected column is plain DISTINCT.
+    inner.distinct_on = columns;
+    inner.from = Some(table);
+    inner.where_ = where_;
+    let from = From::Subquery {
+        select: Box::new(inner),
+        alias: ctx.aliases.next_prefixed("d"),
+        lateral: false,
+    };
+    Statement::Select(Box::new(count_of(Some(from), None)))
+}
+
+fn count_of(from: Option<From>, where_: Option<Expr>) -> Select {
+    let count = builtin("count", vec![Expr::Star]);
+    let mut select = Select::new(vec![(
+        json_object(vec![("count".to_string(), count)]),
+        ColumnAlias::new("root"),
+    )]);
+    select.from = from;
+    select.where_ = where_;
+    select
+}

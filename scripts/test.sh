@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, unit + end-to-end tests (each starts its own
+# PostgreSQL from the machine's server binaries), and the Hasura conformance cases checked
+# against the known-failures list. Needs Rust and the PostgreSQL server binaries; nothing else.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DATA="${GRAFT_CONFORMANCE_DATA:-../shared/hasura-conformance}"
+
+echo "== format and lints"
+cargo fmt --all -- --check
+cargo clippy --release --workspace --all-targets -- -D warnings
+
+echo "== build"
+cargo build --release -p graft -p graft-conformance
+
+echo "== conformance (Hasura's own cases; known failures in tests/conformance/known_failures.tsv)"
+cargo run --release -q -p graft-conformance -- \
+  --data "$DATA" \
+  --known-failures tests/conformance/known_failures.tsv \
+  --json target/conformance-results.json
+
+echo "== unit and end-to-end tests"
+cargo test --release --workspace

@@ -1,0 +1,104 @@
+//! Command-line options.
+
+use clap::Parser;
+use std::path::PathBuf;
+
+/// Plays Hasura's YAML conformance cases against graft and reports pass/fail per folder.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "graft-conformance", version)]
+pub struct Args {
+    /// Folder holding `queries/` and `manifest.tsv` (and optionally `HARNESS.md`).
+    #[arg(long)]
+    pub data: PathBuf,
+
+    /// Only cases whose path under `queries/` starts with this prefix (repeatable or
+    /// comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub filter: Vec<String>,
+
+    /// Only these tiers (manifest column 2), comma-separated; default: every tier.
+    #[arg(long, value_delimiter = ',')]
+    pub tier: Vec<String>,
+
+    /// Write every case result as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+
+    /// Error bodies must match too (default: Hasura-compatible leniency).
+    #[arg(long)]
+    pub strict: bool,
+
+    /// The graft binary; default: `graft` next to this executable.
+    #[arg(long)]
+    pub graft_bin: Option<PathBuf>,
+
+    /// Cases known to fail (`case_path<TAB>reason`); only other failures fail the run.
+    #[arg(long)]
+    pub known_failures: Option<PathBuf>,
+
+    /// Rewrite this known-failures file from the results of this run.
+    #[arg(long)]
+    pub update_known_failures: Option<PathBuf>,
+
+    /// Folders run in parallel (each with its own database and graft).
+    #[arg(long, default_value_t = 2)]
+    pub jobs: usize,
+
+    /// An existing PostgreSQL superuser URL; default: a throwaway cluster.
+    #[arg(long)]
+    pub pg_url: Option<String>,
+
+    /// Print the folder plans (style, fixtures, runnable cases) and exit without running.
+    #[arg(long)]
+    pub list: bool,
+
+    /// Where graft logs go; default: `target/conformance-logs` (next to the build directory).
+    #[arg(long)]
+    pub log_dir: Option<PathBuf>,
+}
+
+impl Args {
+    /// Filters with surrounding spaces and empty pieces removed.
+    pub fn prefixes(&self) -> Vec<String> {
+        clean(&self.filter)
+    }
+
+    pub fn tiers(&self) -> Vec<String> {
+        clean(&self.tier)
+    }
+}
+
+fn clean(items: &[String]) -> Vec<String> {
+    items
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_lists_and_defaults() {
+        let args = Args::try_parse_from([
+            "graft-conformance",
+            "--data",
+            "d",
+            "--filter",
+            "v1/select,graphql_query",
+            "--filter",
+            "v2",
+            "--tier",
+            "T1, T2-feature",
+        ])
+        .unwrap();
+        assert_eq!(args.prefixes(), vec!["v1/select", "graphql_query", "v2"]);
+        assert_eq!(args.tiers(), vec!["T1", "T2-feature"]);
+        assert_eq!(args.jobs, 2);
+        assert!(!args.strict);
+        assert!(Args::try_parse_from(["graft-conformance"]).is_err());
+    }
+}
