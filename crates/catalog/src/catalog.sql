@@ -1,6 +1,6 @@
 -- graft catalog query: one statement, one snapshot, one JSON value.
 -- Every object key below is a field of the Rust types in `types/`; the value deserializes
--- straight into `DbCatalog` (see `serde_shape.rs` for how the maps travel as lists).
+-- straight into `DbCatalog` (see `db_catalog.rs` for how its maps travel as lists).
 --
 -- Performance notes: the CTEs are each computed once and joined by hash; nothing below runs
 -- a subquery per row against a CTE (that would rescan it for every row). Per-row lookups go
@@ -58,7 +58,12 @@ user_types AS (
   SELECT ty.oid, ty.typtype, ty.typrelid, ty.typname, sch.nspname
   FROM pg_catalog.pg_type ty
   JOIN exposed_schemas sch ON sch.oid = ty.typnamespace
-  WHERE ty.typtype IN ('e', 'c')
+  WHERE (
+      ty.typtype = 'e'
+      OR (ty.typtype = 'c' AND EXISTS (
+        SELECT 1 FROM pg_catalog.pg_class rel WHERE rel.oid = ty.typrelid AND rel.relkind = 'c'
+      ))
+    )
     AND NOT EXISTS (
       SELECT 1
       FROM extension_members ext
@@ -74,9 +79,11 @@ user_types AS (
 -- domains, a domain over an array). `display` here is format_type without a type modifier;
 -- columns replace it with their own (varchar(20), numeric(10,2)).
 --
--- The types travel as one-row JSON maps keyed by oid, looked up with `->`. Joining type
--- CTEs to each other instead makes the planner multiply its row guesses (it knows nothing
--- about CTE keys) up to 1e30 rows, which turns on JIT compilation: seconds, not milliseconds.
+-- The types travel as one-row JSON maps keyed by oid, read through scalar subqueries (run
+-- once) and looked up with `->`. Joining type CTEs to each other instead makes the planner
+-- multiply its row guesses (it knows nothing about CTE keys) up to 1e30 rows, which turns on
+-- JIT compilation: seconds, not milliseconds. And a CROSS JOIN to the map would copy it into
+-- every row that a sort spills to disk.
 -- ---------------------------------------------------------------------------------------
 
 -- Types used directly by columns, composite fields, arguments and results.
@@ -184,21 +191,19 @@ flat_types AS (
 
 nested_once_types AS (
   SELECT jsonb_object_agg(ct.oid::text, ct.info || jsonb_build_object(
-    'element', flat.by_oid -> ct.element_oid::text,
-    'base', flat.by_oid -> ct.base_oid::text
+    'element', (SELECT flat.by_oid FROM flat_types flat) -> ct.element_oid::text,
+    'base', (SELECT flat.by_oid FROM flat_types flat) -> ct.base_oid::text
   )) AS by_oid
   FROM closure_types ct
-  CROSS JOIN flat_types flat
 ),
 
 -- The full JSON of every type graft may meet, keyed by oid (as text).
 types AS (
   SELECT jsonb_object_agg(ct.oid::text, ct.info || jsonb_build_object(
-    'element', nested.by_oid -> ct.element_oid::text,
-    'base', nested.by_oid -> ct.base_oid::text
+    'element', (SELECT nested.by_oid FROM nested_once_types nested) -> ct.element_oid::text,
+    'base', (SELECT nested.by_oid FROM nested_once_types nested) -> ct.base_oid::text
   )) AS by_oid
   FROM closure_types ct
-  CROSS JOIN nested_once_types nested
 ),
 
 -- ---------------------------------------------------------------------------------------
@@ -210,22 +215,23 @@ relation_columns AS (
     json_agg(json_build_object(
       'name', att.attname,
       'position', att.attnum::int,
-      'pg_type', (types.by_oid -> att.atttypid::text)
+      'pg_type', ((SELECT t.by_oid FROM types t) -> att.atttypid::text)
         || jsonb_build_object('display', pg_catalog.format_type(att.atttypid, att.atttypmod)),
       'is_nullable', NOT att.attnotnull,
       -- identity columns have no pg_attrdef row, yet inserts may omit them like a default
       'has_default', att.atthasdef OR att.attidentity <> '',
       'is_identity', att.attidentity <> '',
       'is_generated', att.attgenerated <> '',
-      'description', dsc.description
+      'description', (
+        SELECT dsc.description
+        FROM pg_catalog.pg_description dsc
+        WHERE dsc.objoid = att.attrelid
+          AND dsc.classoid = 'pg_catalog.pg_class'::regclass
+          AND dsc.objsubid = att.attnum
+      )
     ) ORDER BY att.attnum) AS columns
   FROM relations rel
   JOIN pg_catalog.pg_attribute att ON att.attrelid = rel.oid
-  CROSS JOIN types
-  LEFT JOIN pg_catalog.pg_description dsc
-    ON dsc.classoid = 'pg_catalog.pg_class'::regclass
-   AND dsc.objoid = att.attrelid
-   AND dsc.objsubid = att.attnum
   WHERE att.attnum > 0
     AND NOT att.attisdropped
   GROUP BY att.attrelid
@@ -282,11 +288,15 @@ relation_foreign_keys AS (
   WHERE con.contype = 'f'
     -- A key that references a partitioned table is copied, on the same referencing table,
     -- once per referenced partition; those copies are bookkeeping, not extra keys.
-    AND NOT EXISTS (
-      SELECT 1
-      FROM pg_catalog.pg_constraint parent
-      WHERE parent.oid = con.conparentid
-        AND parent.conrelid = con.conrelid
+    -- (written with OR, not as an anti-join, which the planner guesses keeps one row)
+    AND (
+      con.conparentid = 0
+      OR NOT EXISTS (
+        SELECT 1
+        FROM pg_catalog.pg_constraint parent
+        WHERE parent.oid = con.conparentid
+          AND parent.conrelid = con.conrelid
+      )
     )
   GROUP BY con.conrelid
 ),
@@ -318,7 +328,13 @@ tables AS (
       'unique_constraints', coalesce(keys.unique_constraints, '[]'),
       'foreign_keys', coalesce(fks.foreign_keys, '[]'),
       'check_constraints', coalesce(keys.check_constraints, '[]'),
-      'description', dsc.description,
+      'description', (
+        SELECT dsc.description
+        FROM pg_catalog.pg_description dsc
+        WHERE dsc.objoid = rel.oid
+          AND dsc.classoid = 'pg_catalog.pg_class'::regclass
+          AND dsc.objsubid = 0
+      ),
       -- pg_relation_is_updatable bits: 4 UPDATE, 8 INSERT, 16 DELETE
       'is_insertable', (mutability.events & 8) = 8,
       'is_updatable', (mutability.events & 4) = 4,
@@ -337,10 +353,6 @@ tables AS (
   LEFT JOIN relation_constraints keys ON keys.conrelid = rel.oid
   LEFT JOIN relation_foreign_keys fks ON fks.conrelid = rel.oid
   LEFT JOIN relation_triggers trg ON trg.tgrelid = rel.oid
-  LEFT JOIN pg_catalog.pg_description dsc
-    ON dsc.classoid = 'pg_catalog.pg_class'::regclass
-   AND dsc.objoid = rel.oid
-   AND dsc.objsubid = 0
 ),
 
 -- ---------------------------------------------------------------------------------------
@@ -354,7 +366,7 @@ function_arguments AS (
     arg.function_oid,
     json_agg(json_build_object(
       'name', nullif(arg.name, ''),
-      'pg_type', types.by_oid -> arg.type_oid::text,
+      'pg_type', (SELECT t.by_oid FROM types t) -> arg.type_oid::text,
       'has_default', arg.input_position > arg.pronargs - arg.pronargdefaults
     ) ORDER BY arg.input_position) AS arguments
   FROM (
@@ -373,7 +385,6 @@ function_arguments AS (
     ) WITH ORDINALITY AS all_args(type_oid, mode, name, ord)
     WHERE coalesce(all_args.mode, 'i') IN ('i', 'b', 'v')
   ) arg
-  CROSS JOIN types
   GROUP BY arg.function_oid
 ),
 
@@ -386,7 +397,7 @@ functions AS (
       'name', json_build_object('schema', fn.nspname, 'name', fn.proname),
       'oid', fn.oid::bigint,
       'arguments', coalesce(args.arguments, '[]'),
-      'return_type', types.by_oid -> fn.prorettype::text,
+      'return_type', (SELECT t.by_oid FROM types t) -> fn.prorettype::text,
       'returns_set', fn.proretset,
       'return_table', CASE WHEN ret_rel.oid IS NOT NULL
         THEN json_build_object('schema', ret_ns.nspname, 'name', ret_rel.relname)
@@ -396,11 +407,16 @@ functions AS (
         WHEN 's' THEN 'stable'
         ELSE 'volatile'
       END,
-      'description', dsc.description,
+      'description', (
+        SELECT dsc.description
+        FROM pg_catalog.pg_description dsc
+        WHERE dsc.objoid = fn.oid
+          AND dsc.classoid = 'pg_catalog.pg_proc'::regclass
+          AND dsc.objsubid = 0
+      ),
       'default_args', fn.pronargdefaults::int
     ) AS info
   FROM exposed_functions fn
-  CROSS JOIN types
   JOIN pg_catalog.pg_type ret_type ON ret_type.oid = fn.prorettype
   -- a table's row type: the function returns rows of that table
   LEFT JOIN pg_catalog.pg_class ret_rel
@@ -408,10 +424,6 @@ functions AS (
    AND ret_rel.relkind IN ('r', 'v', 'm', 'f', 'p')
   LEFT JOIN pg_catalog.pg_namespace ret_ns ON ret_ns.oid = ret_rel.relnamespace
   LEFT JOIN function_arguments args ON args.function_oid = fn.oid
-  LEFT JOIN pg_catalog.pg_description dsc
-    ON dsc.classoid = 'pg_catalog.pg_proc'::regclass
-   AND dsc.objoid = fn.oid
-   AND dsc.objsubid = 0
 ),
 
 -- ---------------------------------------------------------------------------------------
@@ -442,14 +454,13 @@ composite_types AS (
       'name', json_build_object('schema', ty.nspname, 'name', ty.typname),
       'fields', json_agg(json_build_object(
         'name', att.attname,
-        'pg_type', (types.by_oid -> att.atttypid::text)
+        'pg_type', ((SELECT t.by_oid FROM types t) -> att.atttypid::text)
           || jsonb_build_object('display', pg_catalog.format_type(att.atttypid, att.atttypmod))
       ) ORDER BY att.attnum)
     ) AS info
   FROM user_types ty
   JOIN pg_catalog.pg_class rel ON rel.oid = ty.typrelid AND rel.relkind = 'c'
   JOIN pg_catalog.pg_attribute att ON att.attrelid = rel.oid
-  CROSS JOIN types
   WHERE ty.typtype = 'c'
     AND att.attnum > 0
     AND NOT att.attisdropped

@@ -1,19 +1,26 @@
 //! Running the catalog query and decoding its one JSON value.
 
-use std::error::Error as StdError;
-
 use thiserror::Error;
-use tokio_postgres::types::{FromSql, Type};
+use tokio_postgres::SimpleQueryMessage;
 
 use crate::db_catalog::DbCatalog;
 
 /// The SQL text of the catalog query: no parameters, one row, one `json` column.
 pub const CATALOG_QUERY: &str = include_str!("catalog.sql");
 
+/// Sent ahead of the query in the same implicit transaction. The planner's row guesses for
+/// the catalog CTEs are loose, and past roughly 250 tables their cost crosses
+/// `jit_above_cost`: JIT compilation then takes seconds for a query that runs in
+/// milliseconds. `SET LOCAL` ends with the implicit transaction, or, if the caller has a
+/// transaction open on this client, with that transaction (JIT off is harmless there).
+const BEFORE_QUERY: &str = "SET LOCAL jit = off;\n";
+
 #[derive(Debug, Error)]
 pub enum CatalogError {
     #[error("catalog query failed: {0}")]
     Query(#[from] tokio_postgres::Error),
+    #[error("catalog query returned no row")]
+    NoRow,
     #[error("catalog query returned JSON that does not match the catalog types: {0}")]
     Decode(#[from] serde_json::Error),
 }
@@ -22,9 +29,19 @@ pub enum CatalogError {
 /// result is consistent even while DDL runs elsewhere.
 pub async fn load(client: &tokio_postgres::Client) -> Result<DbCatalog, CatalogError> {
     let started = std::time::Instant::now();
-    let row = client.query_one(CATALOG_QUERY, &[]).await?;
-    let json: JsonBytes<'_> = row.try_get(0)?;
-    let catalog: DbCatalog = serde_json::from_slice(json.0)?;
+    // The simple protocol, because only it runs two statements in one round trip and one
+    // implicit transaction; the result arrives as the JSON text serde wants anyway.
+    let messages = client
+        .simple_query(&format!("{BEFORE_QUERY}{CATALOG_QUERY}"))
+        .await?;
+    let json = messages
+        .iter()
+        .find_map(|message| match message {
+            SimpleQueryMessage::Row(row) => row.get(0),
+            _ => None,
+        })
+        .ok_or(CatalogError::NoRow)?;
+    let catalog: DbCatalog = serde_json::from_str(json)?;
     tracing::debug!(
         tables = catalog.tables.len(),
         functions = catalog.functions.len(),
@@ -32,18 +49,4 @@ pub async fn load(client: &tokio_postgres::Client) -> Result<DbCatalog, CatalogE
         "loaded database catalog"
     );
     Ok(catalog)
-}
-
-/// The raw text of a `json` value: decoded by serde straight from the wire buffer, without
-/// an intermediate `serde_json::Value`, and with decode errors kept apart from driver errors.
-struct JsonBytes<'a>(&'a [u8]);
-
-impl<'a> FromSql<'a> for JsonBytes<'a> {
-    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn StdError + Sync + Send>> {
-        Ok(Self(raw))
-    }
-
-    fn accepts(ty: &Type) -> bool {
-        *ty == Type::JSON
-    }
 }

@@ -62,8 +62,24 @@ async fn loads_fixture_schema() {
     let reloaded: DbCatalog = serde_json::from_str(&json).unwrap();
     assert_eq!(reloaded, catalog);
 
+    check_inside_transaction(&client).await;
+
     drop(client);
     cluster.stop().await.unwrap();
+}
+
+/// `run_sql` reloads the catalog inside the transaction that ran the DDL: the reload must
+/// see the uncommitted change and leave the transaction open.
+async fn check_inside_transaction(client: &tokio_postgres::Client) {
+    client
+        .batch_execute("BEGIN; CREATE TABLE uncommitted (id int)")
+        .await
+        .unwrap();
+    let inside = graft_catalog::load(client).await.unwrap();
+    assert!(inside.table(&public("uncommitted")).is_some());
+    client.batch_execute("ROLLBACK").await.unwrap();
+    let after = graft_catalog::load(client).await.unwrap();
+    assert!(after.table(&public("uncommitted")).is_none());
 }
 
 fn check_tables(catalog: &DbCatalog) {
@@ -76,6 +92,11 @@ fn check_tables(catalog: &DbCatalog) {
             "public.author_names",
             "public.book",
             "public.book_titles",
+            "public.event",
+            "public.event_2024",
+            "public.event_2025",
+            "public.event_note",
+            "public.remote_thing",
             "public.review",
             "shop.item",
         ],
@@ -96,6 +117,37 @@ fn check_tables(catalog: &DbCatalog) {
     let address = &item.column("address").unwrap().pg_type;
     assert_eq!(address.kind, PgTypeKind::Composite);
     assert_eq!(address.name, "address");
+
+    // nesting: a domain over an array, an array of domains, a domain over a domain
+    let labels = &item.column("labels").unwrap().pg_type;
+    assert_eq!(
+        (labels.kind, labels.name.as_str()),
+        (PgTypeKind::Domain, "tag_list")
+    );
+    let labels_base = labels.underlying();
+    assert_eq!(labels_base.kind, PgTypeKind::Array);
+    assert_eq!(
+        labels_base.element.as_deref(),
+        Some(&builtin("text", "text"))
+    );
+
+    let ages = &item.column("ages").unwrap().pg_type;
+    assert_eq!(ages.kind, PgTypeKind::Array);
+    assert_eq!(ages.display, "positive_int[]");
+    let age = ages.element.as_deref().unwrap();
+    assert_eq!(
+        (age.kind, age.name.as_str()),
+        (PgTypeKind::Domain, "positive_int")
+    );
+    assert_eq!(age.underlying(), &builtin("int4", "integer"));
+
+    let rank = &item.column("rank").unwrap().pg_type;
+    assert_eq!(rank.name, "small_positive_int");
+    assert_eq!(
+        rank.underlying(),
+        &builtin("int4", "integer"),
+        "the base is the first non-domain type under a stack of domains"
+    );
 }
 
 fn check_columns(catalog: &DbCatalog) {
@@ -241,6 +293,24 @@ fn check_keys(catalog: &DbCatalog) {
     let item = catalog.table(&QualifiedName::new("shop", "item")).unwrap();
     assert_eq!(item.foreign_keys.len(), 1);
     assert_eq!(item.foreign_keys[0].ref_table, public("author"));
+
+    let event = catalog.table(&public("event")).unwrap();
+    assert_eq!(event.kind, TableKind::PartitionedTable);
+    assert_eq!(event.primary_key.as_ref().unwrap().columns, ["id", "at"]);
+    assert_eq!(
+        catalog.table(&public("event_2024")).unwrap().kind,
+        TableKind::Table
+    );
+    assert_eq!(
+        catalog.table(&public("event_note")).unwrap().foreign_keys,
+        [ForeignKey {
+            name: "event_note_event_fkey".into(),
+            columns: vec!["event_id".into(), "event_at".into()],
+            ref_table: public("event"),
+            ref_columns: vec!["id".into(), "at".into()],
+        }],
+        "the per-partition copies Postgres keeps of this key are not listed"
+    );
 }
 
 fn check_views(catalog: &DbCatalog) {
@@ -253,6 +323,10 @@ fn check_views(catalog: &DbCatalog) {
     let counts = catalog.table(&public("author_counts")).unwrap();
     assert_eq!(counts.kind, TableKind::View);
     assert!(!counts.is_insertable && !counts.is_updatable && !counts.is_deletable);
+
+    let remote = catalog.table(&public("remote_thing")).unwrap();
+    assert_eq!(remote.kind, TableKind::ForeignTable);
+    assert_eq!(remote.columns.len(), 2);
 
     let titles = catalog.table(&public("book_titles")).unwrap();
     assert_eq!(titles.kind, TableKind::MaterializedView);
@@ -271,7 +345,7 @@ fn check_functions(catalog: &DbCatalog) {
             "public.review_touch",
             "public.search_authors",
         ],
-        "no aggregates, procedures or citext/ltree helpers"
+        "no aggregates, procedures or citext/ltree/postgres_fdw functions"
     );
 
     let search = &catalog.function_overloads(&public("search_authors"))[0];

@@ -14,11 +14,14 @@ pub enum RawResult {
     Command,
 }
 
+/// Column names and rows of text of one statement's result.
+type TextTable = (Vec<String>, Vec<Vec<Option<String>>>);
+
 /// Runs possibly many statements; the result is the last statement's, as in Hasura.
 pub async fn run_raw_sql(client: &Client, sql: &str) -> Result<RawResult, DbError> {
     let messages = client.simple_query(sql).await?;
     let mut result = RawResult::Command;
-    let mut current: Option<(Vec<String>, Vec<Vec<Option<String>>>)> = None;
+    let mut current: Option<TextTable> = None;
     for message in messages {
         match message {
             SimpleQueryMessage::RowDescription(columns) => {
@@ -26,8 +29,9 @@ pub async fn run_raw_sql(client: &Client, sql: &str) -> Result<RawResult, DbErro
                 current = Some((names, Vec::new()));
             }
             SimpleQueryMessage::Row(row) => {
-                let values: Vec<Option<String>> =
-                    (0..row.len()).map(|i| row.get(i).map(str::to_string)).collect();
+                let values: Vec<Option<String>> = (0..row.len())
+                    .map(|i| row.get(i).map(str::to_string))
+                    .collect();
                 match &mut current {
                     Some((_, rows)) => rows.push(values),
                     None => {

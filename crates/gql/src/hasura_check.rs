@@ -161,7 +161,9 @@ impl<'a> HasuraCheck<'a> {
                 };
                 Err(GqlError::validation(
                     path,
-                    format!("expected one of the values [{listed}] for type '{name}', but found {found}"),
+                    format!(
+                        "expected one of the values [{listed}] for type '{name}', but found {found}"
+                    ),
                 ))
             }
             Some(ExtendedType::Scalar(_)) => scalar(name, value, path),
@@ -203,7 +205,12 @@ fn non_negative(value: &Value, path: &str) -> Result<(), GqlError> {
     if ok {
         Ok(())
     } else {
-        Err(mismatch("a non-negative 32-bit integer", "Int", value, path))
+        Err(mismatch(
+            "a non-negative 32-bit integer",
+            "Int",
+            value,
+            path,
+        ))
     }
 }
 

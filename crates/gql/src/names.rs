@@ -104,15 +104,24 @@ pub fn root_field(table: &TableModel, names: &TableNames, kind: RootFieldKind) -
         ),
         RootFieldKind::SelectAggregate => (
             names.aggregate(),
-            format!("fetch aggregated fields from the table: \"{}\"", names.display),
+            format!(
+                "fetch aggregated fields from the table: \"{}\"",
+                names.display
+            ),
         ),
     };
     let custom = table.configuration.custom_root_fields.get(kind.key());
     let (name, comment) = match custom {
         Some(Value::String(name)) => (Some(name.clone()), None),
         Some(Value::Object(object)) => (
-            object.get("name").and_then(Value::as_str).map(str::to_string),
-            object.get("comment").and_then(Value::as_str).map(str::to_string),
+            object
+                .get("name")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            object
+                .get("comment")
+                .and_then(Value::as_str)
+                .map(str::to_string),
         ),
         _ => (None, None),
     };

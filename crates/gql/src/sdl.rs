@@ -158,6 +158,10 @@ impl Sdl {
 fn description(out: &mut String, indent: &str, text: Option<&str>) {
     if let Some(text) = text {
         let escaped = text.replace('\\', "\\\\").replace('"', "\\\"");
-        let _ = writeln!(out, "{indent}\"{}\"", escaped.replace('\n', "\\n").replace('\r', "\\r"));
+        let _ = writeln!(
+            out,
+            "{indent}\"{}\"",
+            escaped.replace('\n', "\\n").replace('\r', "\\r")
+        );
     }
 }

@@ -19,9 +19,8 @@ pub fn parse_and_validate(
     operation_name: Option<&str>,
     variables: Option<&serde_json::Value>,
 ) -> Result<ValidOperation, Vec<GqlError>> {
-    let document = ast::Document::parse(query, "query.graphql").map_err(|_| {
-        vec![GqlError::validation("$.query", "not a valid graphql query")]
-    })?;
+    let document = ast::Document::parse(query, "query.graphql")
+        .map_err(|_| vec![GqlError::validation("$.query", "not a valid graphql query")])?;
     let operation = select_operation(&document, operation_name).map_err(|e| vec![e])?;
     HasuraCheck::new(schema, &document)
         .operation(operation)
@@ -57,7 +56,12 @@ pub fn parse_and_validate(
         .map_err(|e| vec![GqlError::validation("$", e.message().to_string())])?;
     let executable = Arc::new(executable);
     let root_fields = normalize(schema, &executable, &operation, &coerced);
-    Ok(ValidOperation::new(executable, operation, coerced, root_fields))
+    Ok(ValidOperation::new(
+        executable,
+        operation,
+        coerced,
+        root_fields,
+    ))
 }
 
 /// Hasura's rules and messages for picking the operation to run.

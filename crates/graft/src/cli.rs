@@ -6,7 +6,11 @@ use graft_server::{AdminSecrets, ServerConfig};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "graft", version, about = "An instant GraphQL API over PostgreSQL, compatible with Hasura GraphQL Engine v2")]
+#[command(
+    name = "graft",
+    version,
+    about = "An instant GraphQL API over PostgreSQL, compatible with Hasura GraphQL Engine v2"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -26,7 +30,11 @@ pub struct ServeArgs {
     #[arg(long, env = "HASURA_GRAPHQL_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// Database that stores graft's metadata (hdb_catalog); defaults to the database URL.
-    #[arg(long, env = "HASURA_GRAPHQL_METADATA_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "HASURA_GRAPHQL_METADATA_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub metadata_database_url: Option<String>,
     #[arg(long, env = "HASURA_GRAPHQL_SERVER_PORT", default_value_t = 8080)]
     pub server_port: u16,
@@ -42,7 +50,11 @@ pub struct ServeArgs {
     #[arg(long, env = "HASURA_GRAPHQL_UNAUTHORIZED_ROLE")]
     pub unauthorized_role: Option<String>,
     /// Return bigint, numeric and double precision values as strings.
-    #[arg(long, env = "HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES", default_value_t = false)]
+    #[arg(
+        long,
+        env = "HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES",
+        default_value_t = false
+    )]
     pub stringify_numeric_types: bool,
     #[arg(long, env = "HASURA_GRAPHQL_ENABLE_CONSOLE", default_value_t = false)]
     pub enable_console: bool,

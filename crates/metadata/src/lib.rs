@@ -106,8 +106,8 @@ impl Metadata {
                     configuration: default_source_configuration(),
                     extra: Extra::new(),
                 };
-                let mut rest: Metadata = serde_json::from_value(Value::Object(map.clone()))
-                    .unwrap_or_default();
+                let mut rest: Metadata =
+                    serde_json::from_value(Value::Object(map.clone())).unwrap_or_default();
                 rest.version = 3;
                 rest.sources = vec![source];
                 Ok(rest)

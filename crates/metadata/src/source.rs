@@ -38,6 +38,7 @@ impl Source {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "FunctionEntryRepr")]
 pub struct FunctionEntry {
     pub function: QualifiedFunction,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,4 +52,44 @@ pub struct FunctionEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FunctionPermission {
     pub role: String,
+}
+
+/// Metadata v1 lists tracked functions by name alone.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum FunctionEntryRepr {
+    Full {
+        function: QualifiedFunction,
+        #[serde(default)]
+        configuration: Option<Value>,
+        #[serde(default)]
+        permissions: Vec<FunctionPermission>,
+        #[serde(flatten)]
+        extra: Extra,
+    },
+    Name(QualifiedFunction),
+}
+
+impl From<FunctionEntryRepr> for FunctionEntry {
+    fn from(repr: FunctionEntryRepr) -> Self {
+        match repr {
+            FunctionEntryRepr::Name(function) => FunctionEntry {
+                function,
+                configuration: None,
+                permissions: Vec::new(),
+                extra: Extra::new(),
+            },
+            FunctionEntryRepr::Full {
+                function,
+                configuration,
+                permissions,
+                extra,
+            } => FunctionEntry {
+                function,
+                configuration,
+                permissions,
+                extra,
+            },
+        }
+    }
 }

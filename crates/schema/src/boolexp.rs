@@ -70,7 +70,10 @@ pub enum Operand {
     Session(String),
     /// Another column: of the current table, or of the table the whole expression is about
     /// (`["$", "col"]`).
-    Column { column: String, root: bool },
+    Column {
+        column: String,
+        root: bool,
+    },
 }
 
 impl Operand {
@@ -201,7 +204,12 @@ impl<'a> Parser<'a> {
         self.parse_at(table, json, "$")
     }
 
-    fn parse_at(&self, table: &TableModel, json: &Value, path: &str) -> Result<BoolExp, BoolExpError> {
+    fn parse_at(
+        &self,
+        table: &TableModel,
+        json: &Value,
+        path: &str,
+    ) -> Result<BoolExp, BoolExpError> {
         let Value::Object(map) = json else {
             return Err(err(path, "expected an object for a boolean expression"));
         };
@@ -217,7 +225,12 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn parse_list(&self, table: &TableModel, value: &Value, path: &str) -> Result<Vec<BoolExp>, BoolExpError> {
+    fn parse_list(
+        &self,
+        table: &TableModel,
+        value: &Value,
+        path: &str,
+    ) -> Result<Vec<BoolExp>, BoolExpError> {
         match value {
             Value::Array(items) => items
                 .iter()
@@ -230,7 +243,13 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn parse_key(&self, table: &TableModel, key: &str, value: &Value, path: &str) -> Result<BoolExp, BoolExpError> {
+    fn parse_key(
+        &self,
+        table: &TableModel,
+        key: &str,
+        value: &Value,
+        path: &str,
+    ) -> Result<BoolExp, BoolExpError> {
         match key {
             "_and" | "$and" => Ok(BoolExp::And(self.parse_list(table, value, path)?)),
             "_or" | "$or" => Ok(BoolExp::Or(self.parse_list(table, value, path)?)),
@@ -241,7 +260,10 @@ impl<'a> Parser<'a> {
                     self.parse_column(table, key, &column.pg_type, value, path)
                 } else if let Some(relationship) = table.relationship(key) {
                     let target = self.source.table(&relationship.target).ok_or_else(|| {
-                        err(path, format!("table \"{}\" does not exist", relationship.target))
+                        err(
+                            path,
+                            format!("table \"{}\" does not exist", relationship.target),
+                        )
                     })?;
                     Ok(BoolExp::Relationship {
                         target: relationship.target.clone(),
@@ -249,10 +271,7 @@ impl<'a> Parser<'a> {
                         predicate: Box::new(self.parse_at(target, value, path)?),
                     })
                 } else {
-                    Err(err(
-                        path,
-                        format!("no such column exists: \"{key}\""),
-                    ))
+                    Err(err(path, format!("no such column exists: \"{key}\"")))
                 }
             }
         }
@@ -265,7 +284,10 @@ impl<'a> Parser<'a> {
         let table_name: QualifiedTable = serde_json::from_value(table_json.clone())
             .map_err(|e| err(&format!("{path}._table"), e.to_string()))?;
         let table = self.source.table(&table_name).ok_or_else(|| {
-            err(&format!("{path}._table"), format!("table \"{table_name}\" does not exist"))
+            err(
+                &format!("{path}._table"),
+                format!("table \"{table_name}\" does not exist"),
+            )
         })?;
         let where_ = value
             .get("_where")
@@ -322,7 +344,12 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn column_operand(&self, table: &TableModel, value: &Value, path: &str) -> Result<Operand, BoolExpError> {
+    fn column_operand(
+        &self,
+        table: &TableModel,
+        value: &Value,
+        path: &str,
+    ) -> Result<Operand, BoolExpError> {
         let (column, root) = match value {
             Value::String(c) => (c.clone(), false),
             Value::Array(parts) => match parts.as_slice() {
@@ -344,9 +371,10 @@ fn check_operand(op: ComparisonOp, value: &Value, path: &str) -> Result<(), Bool
     match (op, value) {
         (IsNull, Value::Bool(_)) => Ok(()),
         (IsNull, _) => Err(err(path, "expected a boolean for _is_null")),
-        (In | Nin | HasKeysAny | HasKeysAll | AncestorAny | DescendantAny | MatchesAny, Value::Object(_)) => {
-            Err(err(path, "expected an array"))
-        }
+        (
+            In | Nin | HasKeysAny | HasKeysAll | AncestorAny | DescendantAny | MatchesAny,
+            Value::Object(_),
+        ) => Err(err(path, "expected an array")),
         _ => Ok(()),
     }
 }
@@ -361,4 +389,3 @@ fn err(path: &str, message: impl Into<String>) -> BoolExpError {
         message: message.into(),
     }
 }
-

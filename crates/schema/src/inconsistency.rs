@@ -60,7 +60,9 @@ impl ObjectId {
         match self {
             ObjectId::Source(_) => "source",
             ObjectId::Table { .. } => "table",
-            ObjectId::Relationship { is_array: false, .. } => "object_relation",
+            ObjectId::Relationship {
+                is_array: false, ..
+            } => "object_relation",
             ObjectId::Relationship { is_array: true, .. } => "array_relation",
             ObjectId::ComputedField { .. } => "computed_field",
             ObjectId::Permission { kind, .. } => match kind {
@@ -130,6 +132,42 @@ impl fmt::Display for ObjectId {
     }
 }
 
+impl ObjectId {
+    /// The `name` of an inconsistent object as Hasura reports it.
+    pub fn inconsistency_name(&self) -> String {
+        match self {
+            ObjectId::Source(name) => format!("source {name}"),
+            ObjectId::Table { source, table } => format!("table {table} in source {source}"),
+            ObjectId::Function { source, function } => {
+                format!("function {function} in source {source}")
+            }
+            ObjectId::Relationship {
+                source,
+                table,
+                name,
+                ..
+            }
+            | ObjectId::ComputedField {
+                source,
+                table,
+                name,
+            } => format!(
+                "{} {name} in table {table} in source {source}",
+                self.type_name()
+            ),
+            ObjectId::Permission {
+                source,
+                table,
+                role,
+                ..
+            } => format!(
+                "{} {role} in table {table} in source {source}",
+                self.type_name()
+            ),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Inconsistency {
     pub object: ObjectId,
@@ -143,7 +181,7 @@ impl Inconsistency {
     pub fn to_json(&self) -> Value {
         json!({
             "definition": self.definition,
-            "name": self.object.to_string(),
+            "name": self.object.inconsistency_name(),
             "reason": format!("Inconsistent object: {}", self.reason),
             "type": self.object.type_name(),
         })

@@ -10,6 +10,7 @@
 //! about HTTP or SQL text.
 
 pub mod boolexp;
+mod computed;
 mod inconsistency;
 mod model;
 mod resolve;
@@ -18,9 +19,9 @@ mod session;
 pub use boolexp::{BoolExp, BoolExpError, ColumnOp, ComparisonOp, Operand, Parser, ValueContext};
 pub use inconsistency::{Inconsistency, ObjectId, PermissionKind};
 pub use model::{
-    ColumnInfo, DeletePermissionInfo, InsertPermissionInfo, Model, Relationship, RelationshipKind,
-    RolePermissions, SelectPermissionInfo, UpdatePermissionInfo,
-    SourceModel, TableModel,
+    ColumnInfo, ComputedFieldInfo, DeletePermissionInfo, InsertPermissionInfo, Model, Relationship,
+    RelationshipKind, RolePermissions, SelectPermissionInfo, SourceModel, TableModel,
+    UpdatePermissionInfo,
 };
 pub use resolve::{ResolveOutput, resolve};
 pub use session::{ADMIN_ROLE, Session};

@@ -39,6 +39,7 @@ pub struct TableModel {
     pub unique_constraints: Vec<graft_catalog::Constraint>,
     pub primary_key_name: Option<String>,
     pub relationships: IndexMap<String, Relationship>,
+    pub computed_fields: IndexMap<String, ComputedFieldInfo>,
     pub permissions: IndexMap<String, RolePermissions>,
     pub configuration: TableConfiguration,
     pub is_enum: bool,
@@ -126,4 +127,15 @@ pub struct UpdatePermissionInfo {
 pub struct DeletePermissionInfo {
     pub filter: BoolExp,
     pub backend_only: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ComputedFieldInfo {
+    pub name: String,
+    pub function: graft_catalog::Function,
+    /// Which input argument receives the row.
+    pub table_argument: usize,
+    /// Which input argument receives the session variables as JSON, if any.
+    pub session_argument: Option<usize>,
+    pub comment: Option<String>,
 }

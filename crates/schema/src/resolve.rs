@@ -32,7 +32,10 @@ pub fn resolve(metadata: &Metadata, catalogs: &HashMap<String, DbCatalog>) -> Re
             }
             None => inconsistencies.push(Inconsistency {
                 object: ObjectId::Source(source.name.clone()),
-                reason: format!("could not connect to the database of source \"{}\"", source.name),
+                reason: format!(
+                    "could not connect to the database of source \"{}\"",
+                    source.name
+                ),
                 definition: serde_json::to_value(source).unwrap_or(Value::Null),
             }),
         }
@@ -50,7 +53,11 @@ fn catalog_name(table: &QualifiedTable) -> QualifiedName {
     }
 }
 
-fn resolve_source(source: &Source, catalog: &DbCatalog, out: &mut Vec<Inconsistency>) -> SourceModel {
+fn resolve_source(
+    source: &Source,
+    catalog: &DbCatalog,
+    out: &mut Vec<Inconsistency>,
+) -> SourceModel {
     let mut model = SourceModel {
         name: source.name.clone(),
         ..SourceModel::default()
@@ -58,23 +65,25 @@ fn resolve_source(source: &Source, catalog: &DbCatalog, out: &mut Vec<Inconsiste
     for entry in &source.tables {
         match catalog.table(&catalog_name(&entry.table)) {
             Some(table) => {
-                model.tables.insert(entry.table.clone(), table_model(entry, table));
+                model
+                    .tables
+                    .insert(entry.table.clone(), table_model(entry, table));
             }
             None => out.push(Inconsistency {
                 object: ObjectId::Table {
                     source: source.name.clone(),
                     table: entry.table.clone(),
                 },
-                reason: format!(
-                    "no such table/view exists in source: \"{}\"",
-                    entry.table
-                ),
+                reason: format!("no such table/view exists in source: \"{}\"", entry.table),
                 definition: serde_json::to_value(&entry.table).unwrap_or(Value::Null),
             }),
         }
     }
     for entry in &source.tables {
         add_relationships(&source.name, entry, catalog, &mut model, out);
+    }
+    for entry in &source.tables {
+        add_computed_fields(&source.name, entry, catalog, &mut model, out);
     }
     for entry in &source.tables {
         add_permissions(&source.name, entry, &mut model, out);
@@ -86,7 +95,9 @@ fn resolve_source(source: &Source, catalog: &DbCatalog, out: &mut Vec<Inconsiste
         };
         match catalog.function_overloads(&name) {
             [single] => {
-                model.functions.insert(function.function.clone(), single.clone());
+                model
+                    .functions
+                    .insert(function.function.clone(), single.clone());
             }
             overloads => out.push(Inconsistency {
                 object: ObjectId::Function {
@@ -142,6 +153,7 @@ fn table_model(entry: &TableEntry, table: &graft_catalog::Table) -> TableModel {
         primary_key_name: table.primary_key.as_ref().map(|pk| pk.name.clone()),
         unique_constraints: table.unique_constraints.clone(),
         relationships: IndexMap::new(),
+        computed_fields: IndexMap::new(),
         permissions: IndexMap::new(),
         configuration,
         is_enum: entry.is_enum,
@@ -343,13 +355,20 @@ fn manual_mapping(
         .ok_or_else(|| format!("table \"{remote}\" is not tracked"))?;
     for (local, foreign) in mapping {
         if this.column(local).is_none() {
-            return Err(format!("table \"{table}\" does not have column \"{local}\""));
+            return Err(format!(
+                "table \"{table}\" does not have column \"{local}\""
+            ));
         }
         if other.column(foreign).is_none() {
-            return Err(format!("table \"{remote}\" does not have column \"{foreign}\""));
+            return Err(format!(
+                "table \"{remote}\" does not have column \"{foreign}\""
+            ));
         }
     }
-    Ok(mapping.iter().map(|(a, b)| (a.clone(), b.clone())).collect())
+    Ok(mapping
+        .iter()
+        .map(|(a, b)| (a.clone(), b.clone()))
+        .collect())
 }
 
 fn require_tracked(model: &SourceModel, table: &QualifiedTable) -> Result<(), String> {
@@ -364,7 +383,12 @@ fn same_set(a: &[String], b: &[String]) -> bool {
     a.len() == b.len() && a.iter().all(|x| b.contains(x))
 }
 
-fn add_permissions(source: &str, entry: &TableEntry, model: &mut SourceModel, out: &mut Vec<Inconsistency>) {
+fn add_permissions(
+    source: &str,
+    entry: &TableEntry,
+    model: &mut SourceModel,
+    out: &mut Vec<Inconsistency>,
+) {
     let Some(table) = model.tables.get(&entry.table) else {
         return;
     };
@@ -386,6 +410,31 @@ fn add_permissions(source: &str, entry: &TableEntry, model: &mut SourceModel, ou
     for p in &entry.select_permissions {
         let definition = serde_json::to_value(p).unwrap_or(Value::Null);
         let result = columns_of(table, &p.permission.columns).and_then(|columns| {
+            if let Some(missing) = p
+                .permission
+                .computed_fields
+                .iter()
+                .find(|c| !table.computed_fields.contains_key(c.as_str()))
+            {
+                return Err(format!(
+                    "computed field \"{missing}\" does not exist in table \"{}\"",
+                    table.name
+                ));
+            }
+            if let Some(set_returning) = p.permission.computed_fields.iter().find(|c| {
+                table.computed_fields.get(c.as_str()).is_some_and(|f| f.function.return_table.is_some())
+            }) {
+                let target = table.computed_fields[set_returning.as_str()]
+                    .function
+                    .return_table
+                    .as_ref()
+                    .map(|t| t.name.clone())
+                    .unwrap_or_default();
+                return Err(format!(
+                    "in table \"{}\": in permission for role \"{}\": select permissions on computed field \"{set_returning}\" are auto-derived from the permissions on its returning table \"{target}\" and cannot be specified manually",
+                    table.name, p.role
+                ));
+            }
             Ok(SelectPermissionInfo {
                 columns,
                 filter: parse(&parser, table, &p.permission.filter)?,
@@ -402,16 +451,15 @@ fn add_permissions(source: &str, entry: &TableEntry, model: &mut SourceModel, ou
     for p in &entry.insert_permissions {
         let definition = serde_json::to_value(p).unwrap_or(Value::Null);
         let all = Columns::All;
-        let result = columns_of(table, p.permission.columns.as_ref().unwrap_or(&all)).and_then(
-            |columns| {
+        let result =
+            columns_of(table, p.permission.columns.as_ref().unwrap_or(&all)).and_then(|columns| {
                 Ok(InsertPermissionInfo {
                     columns,
                     check: parse(&parser, table, &p.permission.check)?,
                     set: p.permission.set.clone(),
                     backend_only: p.permission.backend_only,
                 })
-            },
-        );
+            });
         match result {
             Ok(info) => granted.entry(p.role.clone()).or_default().insert = Some(info),
             Err(reason) => fail(id(&p.role, PermissionKind::Insert), definition, reason),
@@ -451,6 +499,34 @@ fn add_permissions(source: &str, entry: &TableEntry, model: &mut SourceModel, ou
     }
     if let Some(table) = model.tables.get_mut(&entry.table) {
         table.permissions = granted;
+    }
+}
+
+fn add_computed_fields(
+    source: &str,
+    entry: &TableEntry,
+    catalog: &DbCatalog,
+    model: &mut SourceModel,
+    out: &mut Vec<Inconsistency>,
+) {
+    let Some(table) = model.tables.get_mut(&entry.table) else {
+        return;
+    };
+    for field in &entry.computed_fields {
+        match crate::computed::resolve_computed_field(table, field, catalog) {
+            Ok(info) => {
+                table.computed_fields.insert(field.name.clone(), info);
+            }
+            Err(reason) => out.push(Inconsistency {
+                object: ObjectId::ComputedField {
+                    source: source.to_string(),
+                    table: entry.table.clone(),
+                    name: field.name.clone(),
+                },
+                reason,
+                definition: serde_json::to_value(field).unwrap_or(Value::Null),
+            }),
+        }
     }
 }
 

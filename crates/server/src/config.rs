@@ -39,7 +39,9 @@ impl AdminSecrets {
 
     /// Constant-time per secret, so response timing does not reveal a matching prefix.
     pub fn matches(&self, candidate: &str) -> bool {
-        self.0.iter().any(|secret| constant_time_eq(secret.as_bytes(), candidate.as_bytes()))
+        self.0
+            .iter()
+            .any(|secret| constant_time_eq(secret.as_bytes(), candidate.as_bytes()))
     }
 }
 

@@ -12,7 +12,7 @@ pub struct ApiError {
     pub message: String,
     pub path: String,
     /// Details for admins (Hasura's `internal`): the failing statement and Postgres's error.
-    pub internal: Option<serde_json::Value>,
+    pub internal: Option<Box<serde_json::Value>>,
 }
 
 impl ApiError {
@@ -64,7 +64,7 @@ impl ApiError {
     pub fn body(&self) -> serde_json::Value {
         let mut body = json!({"path": self.path, "error": self.message, "code": self.code});
         if let Some(internal) = &self.internal {
-            body["internal"] = internal.clone();
+            body["internal"] = (**internal).clone();
         }
         body
     }

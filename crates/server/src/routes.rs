@@ -42,7 +42,11 @@ async fn version() -> Response {
         .into_response()
 }
 
-async fn v1_metadata(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn v1_metadata(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     handle(&state, &headers, &body, Api::V1Metadata, "metadata").await
 }
 
@@ -54,7 +58,13 @@ async fn v2_query(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
     handle(&state, &headers, &body, Api::V2Query, "metadata").await
 }
 
-async fn handle(state: &AppState, headers: &HeaderMap, body: &[u8], api: Api, api_name: &str) -> Response {
+async fn handle(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+    api: Api,
+    api_name: &str,
+) -> Response {
     if !state.config.api_enabled(api_name) {
         return ApiError::new("not-found", "resource does not exist")
             .with_status(StatusCode::NOT_FOUND)
@@ -78,7 +88,5 @@ async fn handle(state: &AppState, headers: &HeaderMap, body: &[u8], api: Api, ap
 }
 
 fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError::parse_failed(format!("Error in $: {e}"))
-    })
+    serde_json::from_slice(body).map_err(|e| ApiError::parse_failed(format!("Error in $: {e}")))
 }

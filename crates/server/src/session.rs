@@ -13,10 +13,12 @@ pub fn resolve(config: &ServerConfig, headers: &HeaderMap) -> Result<Session, Ap
     let mut variables: IndexMap<String, String> = IndexMap::new();
     for (name, value) in headers {
         let name = name.as_str().to_ascii_lowercase();
-        if name.starts_with("x-hasura-") && name != "x-hasura-admin-secret" && name != "x-hasura-access-key" {
-            if let Ok(value) = value.to_str() {
-                variables.insert(name, value.to_string());
-            }
+        if name.starts_with("x-hasura-")
+            && name != "x-hasura-admin-secret"
+            && name != "x-hasura-access-key"
+            && let Ok(value) = value.to_str()
+        {
+            variables.insert(name, value.to_string());
         }
     }
     let requested_role = header("x-hasura-role").map(str::to_string);
@@ -28,7 +30,7 @@ pub fn resolve(config: &ServerConfig, headers: &HeaderMap) -> Result<Session, Ap
                     "access-denied",
                     "invalid x-hasura-admin-secret/x-hasura-access-key",
                 )
-                .with_status(StatusCode::UNAUTHORIZED))
+                .with_status(StatusCode::UNAUTHORIZED));
             }
             None => match &config.unauthorized_role {
                 Some(role) => {
@@ -44,7 +46,7 @@ pub fn resolve(config: &ServerConfig, headers: &HeaderMap) -> Result<Session, Ap
                         "access-denied",
                         "x-hasura-admin-secret/x-hasura-access-key required, but not found",
                     )
-                    .with_status(StatusCode::UNAUTHORIZED))
+                    .with_status(StatusCode::UNAUTHORIZED));
                 }
             },
         }

@@ -36,9 +36,9 @@ pub struct SchemaCache {
 
 impl SchemaCache {
     pub fn pool(&self, source: &str) -> Result<&Pool, ApiError> {
-        self.pools
-            .get(source)
-            .ok_or_else(|| ApiError::not_exists(format!("source with name \"{source}\" does not exist")))
+        self.pools.get(source).ok_or_else(|| {
+            ApiError::not_exists(format!("source with name \"{source}\" does not exist"))
+        })
     }
 }
 
@@ -62,7 +62,8 @@ impl AppState {
             .map_err(|e| StartError::MetadataDatabase(e.to_string()))?
         {
             Some((json, version)) => (
-                Metadata::from_json(json).map_err(|e| StartError::InvalidMetadata(e.to_string()))?,
+                Metadata::from_json(json)
+                    .map_err(|e| StartError::InvalidMetadata(e.to_string()))?,
                 version,
             ),
             None => {
@@ -92,7 +93,11 @@ impl AppState {
 
     /// Builds the cache for `metadata` (re-reading every catalog), stores the document if the
     /// stored version is still `expected_version`, and swaps it in. Callers hold `write_lock`.
-    pub async fn commit(&self, metadata: Metadata, expected_version: i32) -> Result<Arc<SchemaCache>, ApiError> {
+    pub async fn commit(
+        &self,
+        metadata: Metadata,
+        expected_version: i32,
+    ) -> Result<Arc<SchemaCache>, ApiError> {
         let current = self.current();
         let mut cache = build_cache(&self.config, metadata, expected_version, &current.pools).await;
         let stored = catalog_store::save(&self.metadata_pool, &cache.metadata, expected_version)
@@ -197,7 +202,9 @@ pub async fn build_cache(
 
 pub async fn load_catalog(pool: &Pool) -> Result<DbCatalog, String> {
     let client = pool.get().await.map_err(|e| e.to_string())?;
-    graft_catalog::load(&client).await.map_err(|e| e.to_string())
+    graft_catalog::load(&client)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// A source's URL: a literal, `{"from_env": VAR}`, or `connection_parameters`. The default
@@ -218,12 +225,18 @@ pub fn source_url(config: &ServerConfig, configuration: &Value) -> Option<String
             let host = get("host")?;
             let port = params
                 .get("port")
-                .and_then(|p| p.as_u64().map(|n| n.to_string()).or(p.as_str().map(str::to_string)))
+                .and_then(|p| {
+                    p.as_u64()
+                        .map(|n| n.to_string())
+                        .or(p.as_str().map(str::to_string))
+                })
                 .unwrap_or_else(|| "5432".to_string());
             let user = get("username").unwrap_or_else(|| "postgres".to_string());
             let password = get("password").map(|p| format!(":{p}")).unwrap_or_default();
             let database = get("database").unwrap_or_else(|| "postgres".to_string());
-            Some(format!("postgres://{user}{password}@{host}:{port}/{database}"))
+            Some(format!(
+                "postgres://{user}{password}@{host}:{port}/{database}"
+            ))
         }
         _ => None,
     }

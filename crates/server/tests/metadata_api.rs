@@ -17,7 +17,12 @@ async fn health_version_and_tracking_survive_a_restart() {
     let (cluster, url) = cluster_with_database("restart").await;
     {
         let server = start_server(config(&url)).await;
-        let health = server.client.get(format!("{}/healthz", server.base)).send().await.unwrap();
+        let health = server
+            .client
+            .get(format!("{}/healthz", server.base))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(health.status().as_u16(), 200);
         let version: serde_json::Value = server
             .client
@@ -59,7 +64,10 @@ async fn tracking_errors_use_hasura_codes() {
     assert_eq!(body["code"], "already-tracked");
     assert_eq!(body["path"], "$.args");
     let (status, body) = server
-        .post("/v1/query", &json!({"type": "track_table", "args": {"name": "nope"}}))
+        .post(
+            "/v1/query",
+            &json!({"type": "track_table", "args": {"name": "nope"}}),
+        )
         .await;
     assert_eq!((status, body["code"].as_str()), (400, Some("not-exists")));
     let (status, body) = server
@@ -69,7 +77,10 @@ async fn tracking_errors_use_hasura_codes() {
             &[("x-hasura-role", "user")],
         )
         .await;
-    assert_eq!((status, body["code"].as_str()), (400, Some("access-denied")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("access-denied"))
+    );
     cluster.stop().await.unwrap();
 }
 
@@ -101,11 +112,20 @@ async fn relationships_dependencies_and_run_sql_reconciliation() {
     assert_eq!(status, 400, "{body}");
     // Untracking a table others depend on needs cascade.
     let (status, body) = server
-        .post("/v1/query", &json!({"type": "untrack_table", "args": {"table": "author"}}))
+        .post(
+            "/v1/query",
+            &json!({"type": "untrack_table", "args": {"table": "author"}}),
+        )
         .await;
-    assert_eq!((status, body["code"].as_str()), (400, Some("dependency-error")), "{body}");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("dependency-error")),
+        "{body}"
+    );
     // Renames made by SQL are followed in the metadata.
-    server.run_sql("ALTER TABLE author RENAME COLUMN name TO full_name").await;
+    server
+        .run_sql("ALTER TABLE author RENAME COLUMN name TO full_name")
+        .await;
     let exported = server.export().await;
     let author = &exported["sources"][0]["tables"]
         .as_array()
@@ -114,20 +134,33 @@ async fn relationships_dependencies_and_run_sql_reconciliation() {
         .find(|t| t["table"]["name"] == "author")
         .unwrap()
         .clone();
-    assert_eq!(author["select_permissions"][0]["permission"]["columns"], json!(["id", "full_name"]));
+    assert_eq!(
+        author["select_permissions"][0]["permission"]["columns"],
+        json!(["id", "full_name"])
+    );
     server.run_sql("ALTER TABLE article RENAME TO post").await;
     let exported = server.export().await;
     assert!(exported.to_string().contains("\"post\""));
     // Dropping a table that another table's relationship needs is a dependency error...
     let (status, body) = server
-        .post("/v2/query", &json!({"type": "run_sql", "args": {"sql": "DROP TABLE post"}}))
+        .post(
+            "/v2/query",
+            &json!({"type": "run_sql", "args": {"sql": "DROP TABLE post"}}),
+        )
         .await;
-    assert_eq!((status, body["code"].as_str()), (400, Some("dependency-error")), "{body}");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("dependency-error")),
+        "{body}"
+    );
     // ...and the table is still there, since the transaction was rolled back.
     server.run_sql("SELECT count(*) FROM post").await;
     // With cascade the dependents go too.
     let (status, body) = server
-        .post("/v2/query", &json!({"type": "run_sql", "args": {"sql": "DROP TABLE post", "cascade": true}}))
+        .post(
+            "/v2/query",
+            &json!({"type": "run_sql", "args": {"sql": "DROP TABLE post", "cascade": true}}),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     let exported = server.export().await;
@@ -140,14 +173,22 @@ async fn run_sql_returns_rows_as_text() {
     let (cluster, url) = cluster_with_database("rows").await;
     let server = start_server(config(&url)).await;
     server.run_sql(SCHEMA).await;
-    let body = server.run_sql("SELECT id, name, NULL::text AS n FROM author ORDER BY id").await;
+    let body = server
+        .run_sql("SELECT id, name, NULL::text AS n FROM author ORDER BY id")
+        .await;
     assert_eq!(
         body,
         json!({"result_type": "TuplesOk", "result": [["id", "name", "n"], ["1", "A", null], ["2", "B", null]]})
     );
     let (status, body) = server
-        .post("/v2/query", &json!({"type": "run_sql", "args": {"sql": "SELEC 1"}}))
+        .post(
+            "/v2/query",
+            &json!({"type": "run_sql", "args": {"sql": "SELEC 1"}}),
+        )
         .await;
-    assert_eq!((status, body["code"].as_str()), (400, Some("postgres-error")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("postgres-error"))
+    );
     cluster.stop().await.unwrap();
 }

@@ -7,15 +7,15 @@
 //! `($1::json->>'x-hasura-user-id')::"pg_catalog"."int4"`, so the SQL text is the same for every
 //! user of a role.
 
-use crate::value::param_text;
+use crate::value::{ParamFormat, param_text};
 use graft_catalog::{PgType, PgTypeKind};
+use graft_metadata::QualifiedTable;
 use graft_schema::{BoolExp, ComparisonOp, Operand};
+use graft_sql::Params;
 use graft_sql::ast::{
     AliasGenerator, ColumnAlias, ColumnName, Expr, From, Op, Quantifier, Select, TableAlias,
     TableName, TypeName,
 };
-use graft_sql::Params;
-use graft_metadata::QualifiedTable;
 
 /// Everything a translation into SQL threads through: the parameter list (whose `$1` is the
 /// session), the alias counter, and the session parameter's expression.
@@ -50,16 +50,20 @@ impl SqlContext {
         }
     }
 
-    /// A JSON value as a parameter cast to `ty`; `array` says `ty` is an array type, so a JSON
-    /// list is sent as an array literal.
-    pub fn literal(&mut self, value: &serde_json::Value, ty: TypeName, array: bool) -> Expr {
-        let text = param_text(value, array || ty.array_dims > 0);
+    /// A JSON value as a parameter cast to `ty`, written in `format`.
+    pub fn literal(
+        &mut self,
+        value: &serde_json::Value,
+        ty: TypeName,
+        format: ParamFormat,
+    ) -> Expr {
+        let text = param_text(value, format);
         cast(self.params.push(text), ty)
     }
 
     /// A JSON value as a parameter cast to a column's type.
     pub fn column_literal(&mut self, value: &serde_json::Value, pg_type: &PgType) -> Expr {
-        self.literal(value, type_name(pg_type), is_array(pg_type))
+        self.literal(value, type_name(pg_type), format_of(pg_type))
     }
 }
 
@@ -89,8 +93,29 @@ pub fn type_name(pg_type: &PgType) -> TypeName {
     TypeName::qualified(&pg_type.schema, &pg_type.name)
 }
 
-pub fn is_array(pg_type: &PgType) -> bool {
-    pg_type.underlying().kind == PgTypeKind::Array
+/// How values of a column's type are written: JSON for json/jsonb, array literals for arrays.
+pub fn format_of(pg_type: &PgType) -> ParamFormat {
+    let underlying = pg_type.underlying();
+    if is_json(underlying) {
+        ParamFormat::Json
+    } else if underlying.kind == PgTypeKind::Array {
+        ParamFormat::Array
+    } else {
+        ParamFormat::Text
+    }
+}
+
+/// How a list of values of a column's type is written (`_in`, `_ancestor_any`).
+fn list_format_of(pg_type: &PgType) -> ParamFormat {
+    if is_json(pg_type.underlying()) {
+        ParamFormat::JsonArray
+    } else {
+        ParamFormat::Array
+    }
+}
+
+fn is_json(pg_type: &PgType) -> bool {
+    pg_type.schema == "pg_catalog" && matches!(pg_type.name.as_str(), "json" | "jsonb")
 }
 
 pub fn column(alias: &TableAlias, name: &str) -> Expr {
@@ -116,7 +141,11 @@ fn binary(left: Expr, op: Op, right: Expr) -> Expr {
 }
 
 /// `"parent"."a" = "child"."b" AND ...` for a relationship's column mapping.
-pub fn join_condition(parent: &TableAlias, child: &TableAlias, mapping: &[(String, String)]) -> Vec<Expr> {
+pub fn join_condition(
+    parent: &TableAlias,
+    child: &TableAlias,
+    mapping: &[(String, String)],
+) -> Vec<Expr> {
     mapping
         .iter()
         .map(|(this, that)| binary(column(parent, this), Op::Eq, column(child, that)))
@@ -151,11 +180,19 @@ pub fn translate(exp: &BoolExp, scope: &Scope, ctx: &mut SqlContext) -> Expr {
             _ => Expr::Or(items.iter().map(|i| translate(i, scope, ctx)).collect()),
         },
         BoolExp::Not(inner) => Expr::Not(Box::new(translate(inner, scope, ctx))),
-        BoolExp::Column { column: name, pg_type, op } => {
+        BoolExp::Column {
+            column: name,
+            pg_type,
+            op,
+        } => {
             let target = column(&scope.current, name);
             comparison(target, pg_type, op.op, &op.value, scope, ctx)
         }
-        BoolExp::Relationship { target, mapping, predicate } => {
+        BoolExp::Relationship {
+            target,
+            mapping,
+            predicate,
+        } => {
             let alias = ctx.aliases.next_alias();
             let mut conditions = join_condition(&scope.current, &alias, mapping);
             let inner = Scope {
@@ -192,9 +229,15 @@ fn exists(table: &QualifiedTable, alias: TableAlias, condition: Expr) -> Expr {
 }
 
 /// The right-hand side of a comparison, typed `ty` (a literal or session value is cast).
-fn operand(value: &Operand, ty: TypeName, array: bool, scope: &Scope, ctx: &mut SqlContext) -> Expr {
+fn operand(
+    value: &Operand,
+    ty: TypeName,
+    format: ParamFormat,
+    scope: &Scope,
+    ctx: &mut SqlContext,
+) -> Expr {
     match value {
-        Operand::Literal(json) => ctx.literal(json, ty, array),
+        Operand::Literal(json) => ctx.literal(json, ty, format),
         Operand::Session(name) => cast(ctx.session_variable(name), ty),
         Operand::Column { column: name, root } => {
             let alias = if *root { &scope.root } else { &scope.current };
@@ -217,49 +260,55 @@ fn comparison(
     ctx: &mut SqlContext,
 ) -> Expr {
     use ComparisonOp::*;
+    use ParamFormat::{Array, Text};
     let own = || type_name(pg_type);
-    let own_is_array = is_array(pg_type);
-    let simple = |op: Op, ty: TypeName, ctx: &mut SqlContext| {
-        let array = ty.array_dims > 0 || (ty == type_name(pg_type) && own_is_array);
-        let right = operand(value, ty, array, scope, ctx);
+    let own_format = format_of(pg_type);
+    let list_format = list_format_of(pg_type);
+    let text = || TypeName::new("text");
+    let lquery = || sibling_type(pg_type, "lquery");
+    let simple = |op: Op, ty: TypeName, format: ParamFormat, ctx: &mut SqlContext| {
+        let right = operand(value, ty, format, scope, ctx);
         binary(target.clone(), op, right)
     };
     match op {
-        Eq => simple(Op::Eq, own(), ctx),
-        Neq => simple(Op::NotEq, own(), ctx),
-        Gt => simple(Op::Gt, own(), ctx),
-        Lt => simple(Op::Lt, own(), ctx),
-        Gte => simple(Op::GtEq, own(), ctx),
-        Lte => simple(Op::LtEq, own(), ctx),
-        Like => simple(Op::Like, own(), ctx),
-        Nlike => simple(Op::NotLike, own(), ctx),
-        Ilike => simple(Op::ILike, own(), ctx),
-        Nilike => simple(Op::NotILike, own(), ctx),
-        Similar => simple(Op::SimilarTo, own(), ctx),
-        Nsimilar => simple(Op::NotSimilarTo, own(), ctx),
-        Regex => simple(Op::RegexMatch, own(), ctx),
-        Nregex => simple(Op::NotRegexMatch, own(), ctx),
-        Iregex => simple(Op::RegexIMatch, own(), ctx),
-        Niregex => simple(Op::NotRegexIMatch, own(), ctx),
-        Contains | Ancestor => simple(Op::Contains, own(), ctx),
-        ContainedIn | Descendant => simple(Op::ContainedIn, own(), ctx),
-        AncestorAny => simple(Op::Contains, own().array(), ctx),
-        DescendantAny => simple(Op::ContainedIn, own().array(), ctx),
-        HasKey => simple(Op::HasKey, TypeName::new("text"), ctx),
-        HasKeysAny => simple(Op::HasKeyAny, TypeName::new("text").array(), ctx),
-        HasKeysAll => simple(Op::HasKeyAll, TypeName::new("text").array(), ctx),
-        Matches => simple(Op::RegexMatch, sibling_type(pg_type, "lquery"), ctx),
-        MatchesAny => simple(Op::HasKey, sibling_type(pg_type, "lquery").array(), ctx),
-        MatchesFulltext => simple(Op::LtreeMatchText, sibling_type(pg_type, "ltxtquery"), ctx),
+        Eq => simple(Op::Eq, own(), own_format, ctx),
+        Neq => simple(Op::NotEq, own(), own_format, ctx),
+        Gt => simple(Op::Gt, own(), own_format, ctx),
+        Lt => simple(Op::Lt, own(), own_format, ctx),
+        Gte => simple(Op::GtEq, own(), own_format, ctx),
+        Lte => simple(Op::LtEq, own(), own_format, ctx),
+        Like => simple(Op::Like, own(), own_format, ctx),
+        Nlike => simple(Op::NotLike, own(), own_format, ctx),
+        Ilike => simple(Op::ILike, own(), own_format, ctx),
+        Nilike => simple(Op::NotILike, own(), own_format, ctx),
+        Similar => simple(Op::SimilarTo, own(), own_format, ctx),
+        Nsimilar => simple(Op::NotSimilarTo, own(), own_format, ctx),
+        Regex => simple(Op::RegexMatch, own(), own_format, ctx),
+        Nregex => simple(Op::NotRegexMatch, own(), own_format, ctx),
+        Iregex => simple(Op::RegexIMatch, own(), own_format, ctx),
+        Niregex => simple(Op::NotRegexIMatch, own(), own_format, ctx),
+        Contains | Ancestor => simple(Op::Contains, own(), own_format, ctx),
+        ContainedIn | Descendant => simple(Op::ContainedIn, own(), own_format, ctx),
+        AncestorAny => simple(Op::Contains, own().array(), list_format, ctx),
+        DescendantAny => simple(Op::ContainedIn, own().array(), list_format, ctx),
+        HasKey => simple(Op::HasKey, text(), Text, ctx),
+        HasKeysAny => simple(Op::HasKeyAny, text().array(), Array, ctx),
+        HasKeysAll => simple(Op::HasKeyAll, text().array(), Array, ctx),
+        Matches => simple(Op::RegexMatch, lquery(), Text, ctx),
+        MatchesAny => simple(Op::HasKey, lquery().array(), Array, ctx),
+        MatchesFulltext => {
+            let ltxtquery = sibling_type(pg_type, "ltxtquery");
+            simple(Op::LtreeMatchText, ltxtquery, Text, ctx)
+        }
         In | Nin => {
             // One array parameter for the whole list keeps the SQL text independent of its length.
             let list = match value {
-                Operand::Literal(serde_json::Value::Array(_)) | Operand::Session(_) | Operand::Column { .. } => {
-                    operand(value, own().array(), true, scope, ctx)
-                }
+                Operand::Literal(serde_json::Value::Array(_))
+                | Operand::Session(_)
+                | Operand::Column { .. } => operand(value, own().array(), list_format, scope, ctx),
                 Operand::Literal(single) => {
                     let list = serde_json::Value::Array(vec![single.clone()]);
-                    ctx.literal(&list, own().array(), true)
+                    ctx.literal(&list, own().array(), list_format)
                 }
             };
             let any = Expr::Quantified {
@@ -268,13 +317,17 @@ fn comparison(
                 quantifier: Quantifier::Any,
                 right: Box::new(list),
             };
-            if op == In { any } else { Expr::Not(Box::new(any)) }
+            if op == In {
+                any
+            } else {
+                Expr::Not(Box::new(any))
+            }
         }
         IsNull => match value {
             Operand::Literal(serde_json::Value::Bool(true)) => Expr::IsNull(Box::new(target)),
             Operand::Literal(serde_json::Value::Bool(false)) => Expr::IsNotNull(Box::new(target)),
             other => {
-                let wanted = operand(other, TypeName::new("bool"), false, scope, ctx);
+                let wanted = operand(other, TypeName::new("bool"), Text, scope, ctx);
                 binary(Expr::IsNull(Box::new(target)), Op::Eq, wanted)
             }
         },

@@ -134,14 +134,17 @@ pub enum ConflictTarget {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConflictAction {
     DoNothing,
-    /// Overwrite `columns` from the proposed row, on existing rows matching `filter` (the update
-    /// permission's filter; true for admin); `check` is the update permission's check, which the
-    /// updated rows must pass instead of the insert check.
-    DoUpdate {
-        columns: Vec<String>,
-        filter: BoolExp,
-        check: Option<BoolExp>,
-    },
+    DoUpdate(Box<ConflictUpdate>),
+}
+
+/// Overwrite `columns` from the proposed row, on existing rows matching `filter` (the update
+/// permission's filter; true for admin); `check` is the update permission's check, which the
+/// updated rows must pass instead of the insert check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConflictUpdate {
+    pub columns: Vec<String>,
+    pub filter: BoolExp,
+    pub check: Option<BoolExp>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -191,5 +194,91 @@ pub fn and(parts: Vec<BoolExp>) -> BoolExp {
         kept.remove(0)
     } else {
         BoolExp::And(kept)
+    }
+}
+
+/// Session variables (lower-cased) a statement reads, so a request that lacks one is refused
+/// before it runs instead of silently matching nothing.
+pub trait SessionVariables {
+    fn session_variables(&self, out: &mut Vec<String>);
+
+    fn missing_session_variable(&self, present: &dyn Fn(&str) -> bool) -> Option<String> {
+        let mut used = Vec::new();
+        self.session_variables(&mut used);
+        used.into_iter().find(|name| !present(name))
+    }
+}
+
+impl SessionVariables for SelectIr {
+    fn session_variables(&self, out: &mut Vec<String>) {
+        self.filter.session_variables(out);
+        for (_, field) in &self.fields {
+            if let FieldIr::Relationship(rel) = field {
+                rel.select.session_variables(out);
+            }
+        }
+        for item in &self.order_by {
+            for hop in &item.path {
+                hop.filter.session_variables(out);
+            }
+        }
+    }
+}
+
+impl SessionVariables for CountIr {
+    fn session_variables(&self, out: &mut Vec<String>) {
+        self.filter.session_variables(out);
+    }
+}
+
+impl SessionVariables for ValueIr {
+    fn session_variables(&self, out: &mut Vec<String>) {
+        if let ValueIr::Session(name) = self {
+            out.push(name.clone());
+        }
+    }
+}
+
+impl SessionVariables for InsertIr {
+    fn session_variables(&self, out: &mut Vec<String>) {
+        for value in self.rows.iter().flatten() {
+            if let InsertValue::Value(v) = value {
+                v.session_variables(out);
+            }
+        }
+        if let Some(check) = &self.check {
+            check.session_variables(out);
+        }
+        if let Some(OnConflictIr {
+            action: ConflictAction::DoUpdate(update),
+            ..
+        }) = &self.on_conflict
+        {
+            update.filter.session_variables(out);
+            if let Some(check) = &update.check {
+                check.session_variables(out);
+            }
+        }
+    }
+}
+
+impl SessionVariables for UpdateIr {
+    fn session_variables(&self, out: &mut Vec<String>) {
+        for column in &self.set {
+            match &column.op {
+                UpdateOp::Set(v) | UpdateOp::Inc(v) | UpdateOp::Mul(v) => v.session_variables(out),
+                UpdateOp::Default => {}
+            }
+        }
+        self.filter.session_variables(out);
+        if let Some(check) = &self.check {
+            check.session_variables(out);
+        }
+    }
+}
+
+impl SessionVariables for DeleteIr {
+    fn session_variables(&self, out: &mut Vec<String>) {
+        self.filter.session_variables(out);
     }
 }

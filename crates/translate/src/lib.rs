@@ -24,6 +24,7 @@ pub use error::RqlError;
 use boolexp::SqlContext;
 use graft_schema::{Session, SourceModel};
 use graft_sql::ast::Statement;
+use ir::SessionVariables;
 use rql::RqlContext;
 
 /// A statement ready to run with `graft_execute::query_json(client, &sql, &params)`.
@@ -83,25 +84,30 @@ pub fn translate_rql(
     let (statement, has_check) = match op {
         RqlOp::Select => {
             let ir = rql::select_ir(&rql, &rql::args::parse_select(args)?)?;
+            require_session_variables(&ir, session)?;
             (select::select_statement(&ir, &mut sql), false)
         }
         RqlOp::Count => {
             let ir = rql::count_ir(&rql, &rql::args::parse_count(args)?)?;
+            require_session_variables(&ir, session)?;
             (select::count_statement(&ir, &mut sql), false)
         }
         RqlOp::Insert => {
             let ir = rql::insert_ir(&rql, &rql::args::parse_insert(args)?)?;
+            require_session_variables(&ir, session)?;
             let m = mutation::insert_statement(&ir, &mut sql);
             (m.statement, m.has_check)
         }
         RqlOp::Update => {
             let ir = rql::update_ir(&rql, &rql::args::parse_update(args)?)?;
+            require_session_variables(&ir, session)?;
             let m = mutation::update_statement(&ir, &mut sql)
                 .map_err(|e| RqlError::not_supported(e.to_string(), "$.args.$default"))?;
             (m.statement, m.has_check)
         }
         RqlOp::Delete => {
             let ir = rql::delete_ir(&rql, &rql::args::parse_delete(args)?)?;
+            require_session_variables(&ir, session)?;
             let m = mutation::delete_statement(&ir, &mut sql);
             (m.statement, m.has_check)
         }
@@ -109,8 +115,24 @@ pub fn translate_rql(
     prepare(&statement, sql, has_check)
 }
 
+/// Hasura refuses a request whose permissions read a session variable it does not carry.
+fn require_session_variables(ir: &dyn SessionVariables, session: &Session) -> Result<(), RqlError> {
+    match ir.missing_session_variable(&|name| session.variable(name).is_some()) {
+        None => Ok(()),
+        Some(name) => Err(RqlError::new(
+            "not-found",
+            format!("missing session variable: \"{name}\""),
+            "$",
+        )),
+    }
+}
+
 /// Prints a statement built with `ctx`.
-pub fn prepare(statement: &Statement, ctx: SqlContext, has_check: bool) -> Result<PreparedSql, RqlError> {
+pub fn prepare(
+    statement: &Statement,
+    ctx: SqlContext,
+    has_check: bool,
+) -> Result<PreparedSql, RqlError> {
     let sql = graft_sql::print(statement).map_err(|e| RqlError::internal(e.to_string()))?;
     Ok(PreparedSql {
         sql,

@@ -20,7 +20,6 @@ use crate::ir::{
     ConflictAction, ConflictTarget, DeleteIr, FieldIr, InsertIr, InsertValue, MutationOutput,
     UpdateIr, UpdateOp, ValueIr,
 };
-use graft_sql::helpers::{builtin as call, json_agg_or_empty, json_object};
 use crate::select::output_column;
 use graft_catalog::PgType;
 use graft_schema::BoolExp;
@@ -28,6 +27,7 @@ use graft_sql::ast::{
     self, Case, ColumnAlias, ColumnName, Cte, Delete, Expr, From, Insert, InsertSource, OnConflict,
     Op, Select, SelectList, Statement, TableAlias, TypeName, Update, With,
 };
+use graft_sql::helpers::{builtin as call, json_agg_or_empty, json_object};
 
 const CHECK_COLUMN: &str = "check__";
 
@@ -61,7 +61,9 @@ pub fn insert_statement(ir: &InsertIr, ctx: &mut SqlContext) -> MutationStatemen
                 .zip(&ir.columns)
                 .map(|(value, col)| match value {
                     InsertValue::Default => ast::InsertValue::Default,
-                    InsertValue::Value(v) => ast::InsertValue::Expr(value_expr(v, &col.pg_type, ctx)),
+                    InsertValue::Value(v) => {
+                        ast::InsertValue::Expr(value_expr(v, &col.pg_type, ctx))
+                    }
                 })
                 .collect()
         })
@@ -74,13 +76,14 @@ pub fn insert_statement(ir: &InsertIr, ctx: &mut SqlContext) -> MutationStatemen
             }
         });
         let action = match &oc.action {
-            ConflictAction::DoUpdate { columns, filter, .. } if !columns.is_empty() => {
+            ConflictAction::DoUpdate(update) if !update.columns.is_empty() => {
                 ast::ConflictAction::DoUpdate {
-                    set: columns
+                    set: update
+                        .columns
                         .iter()
                         .map(|c| (ColumnName::new(c), Expr::Excluded(ColumnName::new(c))))
                         .collect(),
-                    where_: boolexp::where_clause(filter, &Scope::root(&alias), ctx),
+                    where_: boolexp::where_clause(&update.filter, &Scope::root(&alias), ctx),
                 }
             }
             _ => ast::ConflictAction::DoNothing,
@@ -89,7 +92,9 @@ pub fn insert_statement(ir: &InsertIr, ctx: &mut SqlContext) -> MutationStatemen
     });
     // An upserted row that already existed (xmax is set) answers to the update check instead.
     let update_check = ir.on_conflict.as_ref().and_then(|oc| match &oc.action {
-        ConflictAction::DoUpdate { check, .. } => Some(check.clone().unwrap_or_else(BoolExp::always_true)),
+        ConflictAction::DoUpdate(update) => {
+            Some(update.check.clone().unwrap_or_else(BoolExp::always_true))
+        }
         ConflictAction::DoNothing => None,
     });
     let check = ir.check.as_ref().map(|insert_check| {
@@ -115,15 +120,27 @@ pub fn insert_statement(ir: &InsertIr, ctx: &mut SqlContext) -> MutationStatemen
         with: None,
         table: table_name(&ir.table),
         alias: Some(alias),
-        columns: ir.columns.iter().map(|c| ColumnName::new(&c.name)).collect(),
+        columns: ir
+            .columns
+            .iter()
+            .map(|c| ColumnName::new(&c.name))
+            .collect(),
         source: InsertSource::Values(rows),
         on_conflict,
         returning: Some(returning_list(check)),
     };
-    wrap(Statement::Insert(Box::new(insert)), &ir.output, has_check, ctx)
+    wrap(
+        Statement::Insert(Box::new(insert)),
+        &ir.output,
+        has_check,
+        ctx,
+    )
 }
 
-pub fn update_statement(ir: &UpdateIr, ctx: &mut SqlContext) -> Result<MutationStatement, MutationSqlError> {
+pub fn update_statement(
+    ir: &UpdateIr,
+    ctx: &mut SqlContext,
+) -> Result<MutationStatement, MutationSqlError> {
     let alias = ctx.aliases.next_alias();
     let mut set = Vec::with_capacity(ir.set.len());
     for col in &ir.set {
@@ -151,7 +168,12 @@ pub fn update_statement(ir: &UpdateIr, ctx: &mut SqlContext) -> Result<MutationS
         where_,
         returning: Some(returning_list(check)),
     };
-    Ok(wrap(Statement::Update(Box::new(update)), &ir.output, has_check, ctx))
+    Ok(wrap(
+        Statement::Update(Box::new(update)),
+        &ir.output,
+        has_check,
+        ctx,
+    ))
 }
 
 pub fn delete_statement(ir: &DeleteIr, ctx: &mut SqlContext) -> MutationStatement {
@@ -195,14 +217,26 @@ fn returning_list(check: Option<Expr>) -> SelectList {
 }
 
 /// `WITH "_mut" AS (<write>) SELECT <response> AS "root"`.
-fn wrap(write: Statement, output: &MutationOutput, has_check: bool, ctx: &mut SqlContext) -> MutationStatement {
+fn wrap(
+    write: Statement,
+    output: &MutationOutput,
+    has_check: bool,
+    ctx: &mut SqlContext,
+) -> MutationStatement {
     let cte = ctx.aliases.next_prefixed("mut");
     let mut response = response(&cte, output, ctx);
     if has_check {
         let rows = ctx.aliases.next_alias();
         let bool_and = call("bool_and", vec![column(&rows, CHECK_COLUMN)]);
-        let check = scalar_over(&cte, rows, call("coalesce", vec![bool_and, Expr::Bool(true)]));
-        response = json_object(vec![("data".to_string(), response), ("check".to_string(), check)]);
+        let check = scalar_over(
+            &cte,
+            rows,
+            call("coalesce", vec![bool_and, Expr::Bool(true)]),
+        );
+        response = json_object(vec![
+            ("data".to_string(), response),
+            ("check".to_string(), check),
+        ]);
     }
     let mut select = Select::new(vec![(response, ColumnAlias::new("root"))]);
     select.with = Some(With {

@@ -22,12 +22,12 @@
 
 use crate::boolexp::{self, Scope, SqlContext, and, cast, column, join_condition, table_name};
 use crate::ir::{self, CountIr, FieldIr, OrderByIr, SelectIr};
-use graft_sql::helpers::{builtin, json_agg_or_empty, json_object};
 use graft_schema::RelationshipKind;
 use graft_sql::ast::{
-    ColumnAlias, ColumnName, Expr, From, Join, NullsOrder,
-    OrderByElement, OrderDirection, Select, SelectList, Statement, TableAlias, TypeName,
+    ColumnAlias, ColumnName, Expr, From, Join, NullsOrder, OrderByElement, OrderDirection, Select,
+    SelectList, Statement, TableAlias, TypeName,
 };
+use graft_sql::helpers::{builtin, json_agg_or_empty, json_object};
 
 const JSON_COLUMN: &str = "json";
 
@@ -42,8 +42,14 @@ pub fn select_statement(ir: &SelectIr, ctx: &mut SqlContext) -> Statement {
     Statement::Select(Box::new(select))
 }
 
-/// `SELECT coalesce(json_agg("_s"."json" ORDER BY ...), '[]') AS "json" FROM (<rows>) AS "_s"`
-fn array_select(ir: &SelectIr, parent: Option<(&TableAlias, &[(String, String)])>, ctx: &mut SqlContext) -> Select {
+/// `SELECT coalesce(json_agg("_s"."json" ORDER BY ...), '[]') AS "json" FROM (<rows>) AS "_s"`:
+/// the rows as one JSON array, in a column named `json`. With a parent, only the rows related to
+/// the parent row through the mapping (parent column, this table's column).
+pub fn array_select(
+    ir: &SelectIr,
+    parent: Option<(&TableAlias, &[(String, String)])>,
+    ctx: &mut SqlContext,
+) -> Select {
     let (rows, order_keys) = rows_select(ir, parent, false, ctx);
     let alias = ctx.aliases.next_prefixed("s");
     let order_by = order_keys
@@ -62,6 +68,16 @@ fn array_select(ir: &SelectIr, parent: Option<(&TableAlias, &[(String, String)])
         lateral: false,
     });
     select
+}
+
+/// At most one row, whose column `json` is the object (an object relationship, a by-primary-key
+/// root field): `SELECT json_build_object(...) AS "json" FROM ... WHERE ... LIMIT 1`.
+pub fn object_select(
+    ir: &SelectIr,
+    parent: Option<(&TableAlias, &[(String, String)])>,
+    ctx: &mut SqlContext,
+) -> Select {
+    rows_select(ir, parent, true, ctx).0
 }
 
 type OrderKey = (String, OrderDirection, Option<NullsOrder>);
@@ -84,9 +100,11 @@ fn rows_select(
             FieldIr::Relationship(rel) => {
                 let nested = match rel.kind {
                     RelationshipKind::Object => {
-                        rows_select(&rel.select, Some((&alias, &rel.mapping)), true, ctx).0
+                        object_select(&rel.select, Some((&alias, &rel.mapping)), ctx)
                     }
-                    RelationshipKind::Array => array_select(&rel.select, Some((&alias, &rel.mapping)), ctx),
+                    RelationshipKind::Array => {
+                        array_select(&rel.select, Some((&alias, &rel.mapping)), ctx)
+                    }
                 };
                 let rel_alias = ctx.aliases.next_prefixed("rel");
                 joins.push(Join::Left {
@@ -160,7 +178,12 @@ pub fn output_column(alias: &TableAlias, field: &ir::ColumnField) -> Expr {
 /// A column of the row, or of a row reached through object relationships:
 /// `(SELECT "_t3"."name" FROM "public"."author" AS "_t3" WHERE "_t0"."author_id" = "_t3"."id" LIMIT 1)`.
 fn order_expr(alias: &TableAlias, item: &OrderByIr, ctx: &mut SqlContext) -> Expr {
-    fn hop(parent: &TableAlias, hops: &[ir::OrderByHop], column_name: &str, ctx: &mut SqlContext) -> Expr {
+    fn hop(
+        parent: &TableAlias,
+        hops: &[ir::OrderByHop],
+        column_name: &str,
+        ctx: &mut SqlContext,
+    ) -> Expr {
         let Some((first, rest)) = hops.split_first() else {
             return column(parent, column_name);
         };

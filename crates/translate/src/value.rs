@@ -4,30 +4,45 @@
 
 use serde_json::Value;
 
-/// The text a JSON value is sent as when it is cast to a type; `array_target` says the type is
-/// a Postgres array, so a JSON list becomes an array literal (`{"a","b"}`) instead of JSON.
-pub fn param_text(value: &Value, array_target: bool) -> Option<String> {
-    match value {
-        Value::Null => None,
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Array(items) if array_target => Some(array_literal(items)),
-        Value::Array(_) | Value::Object(_) => Some(value.to_string()),
+/// How a JSON value is written for the type it is cast to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamFormat {
+    /// Scalars: strings as they are, numbers and booleans as written.
+    Text,
+    /// A Postgres array: a JSON list becomes an array literal (`{"a","b"}`).
+    Array,
+    /// `json`/`jsonb`: the value as a JSON document, strings included (`"latest"`).
+    Json,
+    /// An array of `json`/`jsonb`: each element as a JSON document.
+    JsonArray,
+}
+
+/// The text a JSON value is sent as; SQL NULL for JSON null.
+pub fn param_text(value: &Value, format: ParamFormat) -> Option<String> {
+    match (value, format) {
+        (Value::Null, _) => None,
+        (_, ParamFormat::Json) => Some(value.to_string()),
+        (Value::Array(items), ParamFormat::Array) => Some(array_literal(items, false)),
+        (Value::Array(items), ParamFormat::JsonArray) => Some(array_literal(items, true)),
+        (Value::String(s), _) => Some(s.clone()),
+        (Value::Bool(b), _) => Some(b.to_string()),
+        (Value::Number(n), _) => Some(n.to_string()),
+        (Value::Array(_) | Value::Object(_), _) => Some(value.to_string()),
     }
 }
 
 /// A Postgres array literal: elements double-quoted with `"` and `\` escaped, NULL unquoted,
-/// nested lists as nested braces.
-pub fn array_literal(items: &[Value]) -> String {
+/// nested lists as nested braces; with `json_elements`, every element is its JSON text.
+pub fn array_literal(items: &[Value], json_elements: bool) -> String {
     let mut out = String::from("{");
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
         match item {
+            _ if json_elements => quote_element(&mut out, &item.to_string()),
             Value::Null => out.push_str("NULL"),
-            Value::Array(inner) => out.push_str(&array_literal(inner)),
+            Value::Array(inner) => out.push_str(&array_literal(inner, false)),
             Value::String(s) => quote_element(&mut out, s),
             other => quote_element(&mut out, &other.to_string()),
         }
@@ -54,20 +69,35 @@ mod tests {
 
     #[test]
     fn scalars_are_their_text_form() {
-        assert_eq!(param_text(&json!("a'b"), false).as_deref(), Some("a'b"));
-        assert_eq!(param_text(&json!(12.5), false).as_deref(), Some("12.5"));
-        assert_eq!(param_text(&json!(true), false).as_deref(), Some("true"));
-        assert_eq!(param_text(&json!(null), false), None);
-        assert_eq!(param_text(&json!({"a": [1]}), false).as_deref(), Some(r#"{"a":[1]}"#));
+        use ParamFormat::*;
+        assert_eq!(param_text(&json!("a'b"), Text).as_deref(), Some("a'b"));
+        assert_eq!(param_text(&json!(12.5), Text).as_deref(), Some("12.5"));
+        assert_eq!(param_text(&json!(true), Text).as_deref(), Some("true"));
+        assert_eq!(param_text(&json!(null), Json), None);
+        assert_eq!(
+            param_text(&json!({"a": [1]}), Text).as_deref(),
+            Some(r#"{"a":[1]}"#)
+        );
+        assert_eq!(
+            param_text(&json!("latest"), Json).as_deref(),
+            Some(r#""latest""#)
+        );
     }
 
     #[test]
     fn lists_become_array_literals_when_the_target_is_an_array() {
         let value = json!(["a", "b\"c", "d\\e", null, 3, [1, 2]]);
         assert_eq!(
-            param_text(&value, true).as_deref(),
+            param_text(&value, ParamFormat::Array).as_deref(),
             Some(r#"{"a","b\"c","d\\e",NULL,"3",{"1","2"}}"#)
         );
-        assert_eq!(param_text(&json!([1, 2]), false).as_deref(), Some("[1,2]"));
+        assert_eq!(
+            param_text(&json!([1, 2]), ParamFormat::Text).as_deref(),
+            Some("[1,2]")
+        );
+        assert_eq!(
+            param_text(&json!([{"a": 1}, "x"]), ParamFormat::JsonArray).as_deref(),
+            Some(r#"{"{\"a\":1}","\"x\""}"#)
+        );
     }
 }

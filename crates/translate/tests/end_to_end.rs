@@ -20,7 +20,9 @@ struct Db {
 impl Db {
     async fn create(cluster: &Cluster, name: &str) -> Db {
         cluster.create_database(name).await.unwrap();
-        let (client, connection) = tokio_postgres::connect(&cluster.url(name), NoTls).await.unwrap();
+        let (client, connection) = tokio_postgres::connect(&cluster.url(name), NoTls)
+            .await
+            .unwrap();
         tokio::spawn(connection);
         client.batch_execute(common::DDL).await.unwrap();
         let catalog = graft_catalog::load(&client).await.unwrap();
@@ -28,24 +30,32 @@ impl Db {
             source: common::source(catalog),
             client,
         };
-        db.run(RqlOp::Insert, &Session::admin(), json!({
-            "table": "author",
-            "objects": [
-                {"name": "Author 1", "followers": 9223372036854775807_i64},
-                {"name": "Author 2", "is_registered": true},
-                {"name": "Author 3", "bio": "bio 3"}
-            ]
-        }))
+        db.run(
+            RqlOp::Insert,
+            &Session::admin(),
+            json!({
+                "table": "author",
+                "objects": [
+                    {"name": "Author 1", "followers": 9223372036854775807_i64},
+                    {"name": "Author 2", "is_registered": true},
+                    {"name": "Author 3", "bio": "bio 3"}
+                ]
+            }),
+        )
         .await;
-        db.run(RqlOp::Insert, &Session::admin(), json!({
-            "table": "article",
-            "objects": [
-                {"title": "A1", "author_id": 1},
-                {"title": "A2", "author_id": 1, "is_published": true, "rating": 4.5},
-                {"title": "A3", "author_id": 2, "is_published": true},
-                {"title": "A4", "author_id": 3}
-            ]
-        }))
+        db.run(
+            RqlOp::Insert,
+            &Session::admin(),
+            json!({
+                "table": "article",
+                "objects": [
+                    {"title": "A1", "author_id": 1},
+                    {"title": "A2", "author_id": 1, "is_published": true, "rating": 4.5},
+                    {"title": "A3", "author_id": 2, "is_published": true},
+                    {"title": "A4", "author_id": 3}
+                ]
+            }),
+        )
         .await;
         db
     }
@@ -147,25 +157,44 @@ async fn select_with_relationships_and_permissions(db: &Db) {
         ])
     );
     assert_eq!(
-        db.select(&anonymous, json!({"table": "article", "columns": ["*"], "where": {"title": {"$gt": "A2"}}}))
-            .await,
+        db.select(
+            &anonymous,
+            json!({"table": "article", "columns": ["*"], "where": {"title": {"$gt": "A2"}}})
+        )
+        .await,
         json!([{"id": 3, "title": "A3", "is_published": true}])
     );
 }
 
 async fn count_with_permissions(db: &Db) {
-    let count = |session: Session, args: Value| async move { db.run(RqlOp::Count, &session, args).await };
-    assert_eq!(count(Session::admin(), json!({"table": "article"})).await, json!({"count": 4}));
+    let count =
+        |session: Session, args: Value| async move { db.run(RqlOp::Count, &session, args).await };
     assert_eq!(
-        count(Session::admin(), json!({"table": "article", "distinct": ["author_id"]})).await,
+        count(Session::admin(), json!({"table": "article"})).await,
+        json!({"count": 4})
+    );
+    assert_eq!(
+        count(
+            Session::admin(),
+            json!({"table": "article", "distinct": ["author_id"]})
+        )
+        .await,
         json!({"count": 3})
     );
     assert_eq!(
-        count(common::session("anonymous", &[]), json!({"table": "article"})).await,
+        count(
+            common::session("anonymous", &[]),
+            json!({"table": "article"})
+        )
+        .await,
         json!({"count": 2})
     );
     assert_eq!(
-        count(common::user("1"), json!({"table": "article", "where": {"author": {"id": 1}}})).await,
+        count(
+            common::user("1"),
+            json!({"table": "article", "where": {"author": {"id": 1}}})
+        )
+        .await,
         json!({"count": 2})
     );
 }
@@ -174,18 +203,26 @@ async fn insert_with_check_and_upsert(db: &Db) {
     let user = common::user("5");
     // The check (id = user id) fails for id 6: the whole statement is rolled back.
     let failed = db
-        .run(RqlOp::Insert, &user, json!({
-            "table": "author",
-            "objects": [{"id": 5, "name": "Five"}, {"id": 6, "name": "Six"}]
-        }))
+        .run(
+            RqlOp::Insert,
+            &user,
+            json!({
+                "table": "author",
+                "objects": [{"id": 5, "name": "Five"}, {"id": 6, "name": "Six"}]
+            }),
+        )
         .await;
     assert_eq!(failed, json!({"check_failed": true}));
     let inserted = db
-        .run(RqlOp::Insert, &user, json!({
-            "table": "author",
-            "objects": [{"id": 5, "name": "Five"}],
-            "returning": ["id", "name", "is_registered"]
-        }))
+        .run(
+            RqlOp::Insert,
+            &user,
+            json!({
+                "table": "author",
+                "objects": [{"id": 5, "name": "Five"}],
+                "returning": ["id", "name", "is_registered"]
+            }),
+        )
         .await;
     assert_eq!(
         inserted,
@@ -193,8 +230,11 @@ async fn insert_with_check_and_upsert(db: &Db) {
     );
     // The preset wrote the session's bio.
     assert_eq!(
-        db.select(&Session::admin(), json!({"table": "author", "columns": ["bio"], "where": {"id": 5}}))
-            .await,
+        db.select(
+            &Session::admin(),
+            json!({"table": "author", "columns": ["bio"], "where": {"id": 5}})
+        )
+        .await,
         json!([{"bio": "hello"}])
     );
     // Upserts: ignore, then update (admin), then as a role whose update filter excludes the row.
@@ -207,59 +247,122 @@ async fn insert_with_check_and_upsert(db: &Db) {
         })
     };
     assert_eq!(
-        db.run(RqlOp::Insert, &Session::admin(), upsert("Ignored", "ignore")).await,
+        db.run(
+            RqlOp::Insert,
+            &Session::admin(),
+            upsert("Ignored", "ignore")
+        )
+        .await,
         json!({"affected_rows": 0, "returning": []})
     );
     assert_eq!(
-        db.run(RqlOp::Insert, &Session::admin(), upsert("Renamed", "update")).await,
+        db.run(
+            RqlOp::Insert,
+            &Session::admin(),
+            upsert("Renamed", "update")
+        )
+        .await,
         json!({"affected_rows": 1, "returning": [{"id": 1, "name": "Renamed"}]})
     );
     assert_eq!(
-        db.run(RqlOp::Insert, &common::user("5"), json!({
-            "table": "author",
-            "objects": [{"id": 5, "name": "Author 2"}],
-            "on_conflict": {"constraint": "author_name_key", "action": "update"}
-        }))
+        db.run(
+            RqlOp::Insert,
+            &common::user("5"),
+            json!({
+                "table": "author",
+                "objects": [{"id": 5, "name": "Author 2"}],
+                "on_conflict": {"constraint": "author_name_key", "action": "update"}
+            })
+        )
         .await,
         json!({"affected_rows": 0})
+    );
+    upsert_checks_updated_rows_with_the_update_check(db).await;
+}
+
+/// An upsert that updates an existing row answers to the update permission's check (here
+/// `followers < 1000`, NULL for a new author, so it fails) rather than the insert check (which
+/// this row would pass).
+async fn upsert_checks_updated_rows_with_the_update_check(db: &Db) {
+    let user = common::user("5");
+    let upsert = json!({
+        "table": "author",
+        "objects": [{"id": 5, "name": "Five again"}],
+        "on_conflict": {"constraint": "author_pkey", "action": "update"},
+        "returning": ["name"]
+    });
+    assert_eq!(
+        db.run(RqlOp::Insert, &user, upsert.clone()).await,
+        json!({"check_failed": true})
+    );
+    db.run(
+        RqlOp::Update,
+        &Session::admin(),
+        json!({"table": "author", "where": {"id": 5}, "$set": {"followers": 1}}),
+    )
+    .await;
+    assert_eq!(
+        db.run(RqlOp::Insert, &user, upsert).await,
+        json!({"affected_rows": 1, "returning": [{"name": "Five again"}]})
     );
 }
 
 async fn update_with_check(db: &Db) {
     let user = common::user("2");
     let updated = db
-        .run(RqlOp::Update, &user, json!({
-            "table": "author",
-            "where": {},
-            "$set": {"name": "Two"},
-            "$inc": {"followers": 10},
-            "returning": ["id", "name", "followers"]
-        }))
+        .run(
+            RqlOp::Update,
+            &user,
+            json!({
+                "table": "author",
+                "where": {},
+                "$set": {"name": "Two"},
+                "$inc": {"followers": 10},
+                "returning": ["id", "name", "followers"]
+            }),
+        )
         .await;
     // followers is NULL for author 2: NULL + 10 stays NULL, and the check on it is not true.
     assert_eq!(updated, json!({"check_failed": true}));
-    db.run(RqlOp::Update, &Session::admin(), json!({"table": "author", "where": {"id": 2}, "$set": {"followers": 5}}))
-        .await;
+    db.run(
+        RqlOp::Update,
+        &Session::admin(),
+        json!({"table": "author", "where": {"id": 2}, "$set": {"followers": 5}}),
+    )
+    .await;
     assert_eq!(
-        db.run(RqlOp::Update, &user, json!({
-            "table": "author",
-            "where": {},
-            "$set": {"name": "Two"},
-            "$inc": {"followers": 10},
-            "returning": ["id", "name", "followers"]
-        }))
+        db.run(
+            RqlOp::Update,
+            &user,
+            json!({
+                "table": "author",
+                "where": {},
+                "$set": {"name": "Two"},
+                "$inc": {"followers": 10},
+                "returning": ["id", "name", "followers"]
+            })
+        )
         .await,
         json!({"affected_rows": 1, "returning": [{"id": 2, "name": "Two", "followers": "15"}]})
     );
     assert_eq!(
-        db.run(RqlOp::Update, &user, json!({"table": "author", "where": {}, "$inc": {"followers": 1000}})).await,
+        db.run(
+            RqlOp::Update,
+            &user,
+            json!({"table": "author", "where": {}, "$inc": {"followers": 1000}})
+        )
+        .await,
         json!({"check_failed": true})
     );
     assert_eq!(
-        db.run(RqlOp::Update, &Session::admin(), json!({
-            "table": "article", "where": {"rating": {"$is_null": false}}, "$mul": {"rating": 2},
-            "returning": ["rating"]
-        }))
+        db.run(
+            RqlOp::Update,
+            &Session::admin(),
+            json!({
+                "table": "article", "where": {"rating": {"$is_null": false}}, "$mul": {"rating": 2},
+                "returning": ["rating"]
+            })
+        )
         .await,
         json!({"affected_rows": 1, "returning": [{"rating": "9.0"}]})
     );
@@ -273,12 +376,21 @@ async fn delete_with_filter(db: &Db) {
         json!({"affected_rows": 0, "returning": []})
     );
     assert_eq!(
-        db.run(RqlOp::Delete, &user, json!({"table": "article", "where": {"is_published": false}, "returning": ["title"]}))
-            .await,
+        db.run(
+            RqlOp::Delete,
+            &user,
+            json!({"table": "article", "where": {"is_published": false}, "returning": ["title"]})
+        )
+        .await,
         json!({"affected_rows": 1, "returning": [{"title": "A1"}]})
     );
     assert_eq!(
-        db.run(RqlOp::Delete, &Session::admin(), json!({"table": "article", "where": {}})).await,
+        db.run(
+            RqlOp::Delete,
+            &Session::admin(),
+            json!({"table": "article", "where": {}})
+        )
+        .await,
         json!({"affected_rows": 3})
     );
 }

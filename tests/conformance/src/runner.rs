@@ -66,6 +66,9 @@ pub async fn run_folder(ctx: &RunContext, plan: &FolderPlan, index: usize) -> Fo
             ));
         }
     }
+    for extra in extra_source_databases(plan, &db_name) {
+        let _ = ctx.db.drop_database(&extra.1).await;
+    }
     if let Err(e) = ctx.db.drop_database(&db_name).await {
         result.notes.push(format!("cannot drop {db_name}: {e}"));
     }
@@ -90,11 +93,20 @@ async fn run_with_engine(
         .await
         .map_err(|e| format!("database setup failed: {e}"))?;
     let admin_secret = plan.admin_secret.then(random_secret);
+    let mut env = plan.env.clone();
+    for (variable, name) in extra_source_databases(plan, db_name) {
+        let url = ctx
+            .db
+            .create_database(&name)
+            .await
+            .map_err(|e| format!("database setup failed: {e}"))?;
+        env.push((variable, url));
+    }
     let config = EngineConfig {
         bin: ctx.graft_bin.clone(),
         database_url,
         admin_secret: admin_secret.clone(),
-        env: plan.env.clone(),
+        env,
         log_path: log_path_for(&ctx.log_dir, &plan.folder),
     };
     let mut engine = Engine::start(&config)
@@ -264,6 +276,25 @@ fn case_result(
         warnings,
         duration,
     }
+}
+
+/// Cases that add sources read their URLs from `HASURA_GRAPHQL_PG_SOURCE_URL_1` and `_2`, as
+/// Hasura's harness provides them: (variable, database name) for each one the folder's files use.
+fn extra_source_databases(plan: &FolderPlan, db_name: &str) -> Vec<(String, String)> {
+    let texts: Vec<String> = std::fs::read_dir(&plan.dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    (1..=2)
+        .map(|n| format!("HASURA_GRAPHQL_PG_SOURCE_URL_{n}"))
+        .filter(|variable| texts.iter().any(|t| t.contains(variable.as_str())))
+        .enumerate()
+        .map(|(i, variable)| (variable, format!("{db_name}_src{}", i + 1)))
+        .collect()
 }
 
 #[cfg(test)]

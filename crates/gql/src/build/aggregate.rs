@@ -51,7 +51,10 @@ impl Builder<'_> {
             }
             let type_name = view.names.derived(&format!("{function}_fields"));
             let description = format!("aggregate {function} on columns");
-            if self.sdl.add(&type_name, TypeKind::Object, Some(description)) {
+            if self
+                .sdl
+                .add(&type_name, TypeKind::Object, Some(description))
+            {
                 for column in &numeric {
                     // `sum` keeps the column's type; the statistics are always Float.
                     let ty = if function == "sum" {
@@ -59,7 +62,8 @@ impl Builder<'_> {
                     } else {
                         "Float".to_string()
                     };
-                    self.sdl.field(&type_name, column.name(), FieldDef::new(ty));
+                    self.sdl
+                        .field(&type_name, column.graphql_name(), FieldDef::new(ty));
                 }
             }
             self.sdl.field(&name, function, FieldDef::new(type_name));
@@ -70,10 +74,13 @@ impl Builder<'_> {
             }
             let type_name = view.names.derived(&format!("{function}_fields"));
             let description = format!("aggregate {function} on columns");
-            if self.sdl.add(&type_name, TypeKind::Object, Some(description)) {
+            if self
+                .sdl
+                .add(&type_name, TypeKind::Object, Some(description))
+            {
                 for column in &comparable {
                     let field = FieldDef::new(column.ty.nullable());
-                    self.sdl.field(&type_name, column.name(), field);
+                    self.sdl.field(&type_name, column.graphql_name(), field);
                 }
             }
             self.sdl.field(&name, function, FieldDef::new(type_name));
@@ -117,7 +124,9 @@ impl Builder<'_> {
                 self.single_column_predicate(&view, function, &floats, &bool_exp, &predicate);
             }
             for function in FLOAT8_PAIR_PREDICATES {
-                let type_name = view.names.derived(&format!("aggregate_bool_exp_{function}"));
+                let type_name = view
+                    .names
+                    .derived(&format!("aggregate_bool_exp_{function}"));
                 let arguments = format!("{type_name}_arguments");
                 let columns = self.predicate_columns(&view, function, &floats);
                 self.sdl.add(&arguments, TypeKind::Input, None);
@@ -126,8 +135,11 @@ impl Builder<'_> {
                 self.sdl
                     .field(&arguments, "Y", FieldDef::new(format!("{columns}!")));
                 self.sdl.add(&type_name, TypeKind::Input, None);
-                self.sdl
-                    .field(&type_name, "arguments", FieldDef::new(format!("{arguments}!")));
+                self.sdl.field(
+                    &type_name,
+                    "arguments",
+                    FieldDef::new(format!("{arguments}!")),
+                );
                 self.predicate_common(&type_name, &bool_exp, &predicate);
                 self.sdl.field(&name, function, FieldDef::new(type_name));
             }
@@ -143,19 +155,35 @@ impl Builder<'_> {
         bool_exp: &str,
         predicate: &str,
     ) {
-        let type_name = view.names.derived(&format!("aggregate_bool_exp_{function}"));
+        let type_name = view
+            .names
+            .derived(&format!("aggregate_bool_exp_{function}"));
         let enum_name = self.predicate_columns(view, function, columns);
         self.sdl.add(&type_name, TypeKind::Input, None);
-        self.sdl
-            .field(&type_name, "arguments", FieldDef::new(format!("{enum_name}!")));
+        self.sdl.field(
+            &type_name,
+            "arguments",
+            FieldDef::new(format!("{enum_name}!")),
+        );
         self.predicate_common(&type_name, bool_exp, predicate);
-        self.sdl
-            .field(&view.names.aggregate_bool_exp(), function, FieldDef::new(type_name));
+        self.sdl.field(
+            &view.names.aggregate_bool_exp(),
+            function,
+            FieldDef::new(type_name),
+        );
     }
 
     /// The enum of columns an aggregate predicate may take, named as Hasura names it.
-    fn predicate_columns(&mut self, view: &TableView<'_>, function: &str, columns: &[String]) -> String {
-        let suffix = format!("{}_aggregate_bool_exp_{function}_arguments_columns", view.names.type_name);
+    fn predicate_columns(
+        &mut self,
+        view: &TableView<'_>,
+        function: &str,
+        columns: &[String],
+    ) -> String {
+        let suffix = format!(
+            "{}_aggregate_bool_exp_{function}_arguments_columns",
+            view.names.type_name
+        );
         let name = format!("{}_{suffix}", view.names.select_column());
         let description = format!(
             "select \"{suffix}\" columns of table \"{}\"",
@@ -163,17 +191,22 @@ impl Builder<'_> {
         );
         if self.sdl.add(&name, TypeKind::Enum, Some(description)) {
             for column in columns {
-                self.sdl.value(&name, column, Some("column name".to_string()));
+                self.sdl
+                    .value(&name, column, Some("column name".to_string()));
             }
         }
         name
     }
 
     fn predicate_common(&mut self, type_name: &str, bool_exp: &str, predicate: &str) {
-        self.sdl.field(type_name, "distinct", FieldDef::new("Boolean"));
-        self.sdl.field(type_name, "filter", FieldDef::new(bool_exp));
         self.sdl
-            .field(type_name, "predicate", FieldDef::new(format!("{predicate}!")));
+            .field(type_name, "distinct", FieldDef::new("Boolean"));
+        self.sdl.field(type_name, "filter", FieldDef::new(bool_exp));
+        self.sdl.field(
+            type_name,
+            "predicate",
+            FieldDef::new(format!("{predicate}!")),
+        );
     }
 }
 
@@ -189,6 +222,6 @@ fn columns_of(view: &TableView<'_>, keep: impl Fn(&ColumnScalar) -> bool) -> Vec
     view.columns
         .iter()
         .filter(|c| c.ty.scalar().is_some_and(|s| !s.is_array && keep(s)))
-        .map(|c| c.name().to_string())
+        .map(|c| c.graphql_name().to_string())
         .collect()
 }

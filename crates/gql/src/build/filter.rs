@@ -10,10 +10,22 @@ use graft_schema::RelationshipKind;
 const STRING_OPERATORS: [(&str, &str); 10] = [
     ("_like", "does the column match the given pattern"),
     ("_nlike", "does the column NOT match the given pattern"),
-    ("_ilike", "does the column match the given case-insensitive pattern"),
-    ("_nilike", "does the column NOT match the given case-insensitive pattern"),
-    ("_similar", "does the column match the given SQL regular expression"),
-    ("_nsimilar", "does the column NOT match the given SQL regular expression"),
+    (
+        "_ilike",
+        "does the column match the given case-insensitive pattern",
+    ),
+    (
+        "_nilike",
+        "does the column NOT match the given case-insensitive pattern",
+    ),
+    (
+        "_similar",
+        "does the column match the given SQL regular expression",
+    ),
+    (
+        "_nsimilar",
+        "does the column NOT match the given SQL regular expression",
+    ),
     (
         "_regex",
         "does the column match the given POSIX regular expression, case sensitive",
@@ -55,7 +67,7 @@ impl Builder<'_> {
         for column in &view.columns {
             let comparison = self.comparison_exp(&column.ty);
             self.sdl
-                .field(&name, column.name(), FieldDef::new(comparison));
+                .field(&name, column.graphql_name(), FieldDef::new(comparison));
         }
         for (rel, target) in self.relationships(table) {
             let target_exp = self.bool_exp(&target);
@@ -130,11 +142,31 @@ impl Builder<'_> {
                 let cast = self.jsonb_cast_exp();
                 self.sdl.field(name, "_cast", FieldDef::new(cast));
                 let ops = [
-                    ("_contains", value.as_str(), "does the column contain the given json value at the top level"),
-                    ("_contained_in", value.as_str(), "is the column contained in the given json value"),
-                    ("_has_key", "String", "does the string exist as a top-level key in the column"),
-                    ("_has_keys_any", "[String!]", "do any of these strings exist as top-level keys in the column"),
-                    ("_has_keys_all", "[String!]", "do all of these strings exist as top-level keys in the column"),
+                    (
+                        "_contains",
+                        value.as_str(),
+                        "does the column contain the given json value at the top level",
+                    ),
+                    (
+                        "_contained_in",
+                        value.as_str(),
+                        "is the column contained in the given json value",
+                    ),
+                    (
+                        "_has_key",
+                        "String",
+                        "does the string exist as a top-level key in the column",
+                    ),
+                    (
+                        "_has_keys_any",
+                        "[String!]",
+                        "do any of these strings exist as top-level keys in the column",
+                    ),
+                    (
+                        "_has_keys_all",
+                        "[String!]",
+                        "do all of these strings exist as top-level keys in the column",
+                    ),
                 ];
                 for (op, ty, text) in ops {
                     self.sdl.field(name, op, described(ty, text));
@@ -145,13 +177,37 @@ impl Builder<'_> {
                 self.ensure_scalar("ltxtquery");
                 let list = format!("[{value}!]");
                 let ops = [
-                    ("_ancestor", value.as_str(), "is the left argument an ancestor of right (or equal)?"),
-                    ("_ancestor_any", list.as_str(), "does array contain an ancestor of `ltree`?"),
-                    ("_descendant", value.as_str(), "is the left argument a descendant of right (or equal)?"),
-                    ("_descendant_any", list.as_str(), "does array contain a descendant of `ltree`?"),
+                    (
+                        "_ancestor",
+                        value.as_str(),
+                        "is the left argument an ancestor of right (or equal)?",
+                    ),
+                    (
+                        "_ancestor_any",
+                        list.as_str(),
+                        "does array contain an ancestor of `ltree`?",
+                    ),
+                    (
+                        "_descendant",
+                        value.as_str(),
+                        "is the left argument a descendant of right (or equal)?",
+                    ),
+                    (
+                        "_descendant_any",
+                        list.as_str(),
+                        "does array contain a descendant of `ltree`?",
+                    ),
                     ("_matches", "lquery", "does `ltree` match `lquery`?"),
-                    ("_matches_any", "[String!]", "does `ltree` match any `lquery` in array?"),
-                    ("_matches_fulltext", "ltxtquery", "does `ltree` match `ltxtquery`?"),
+                    (
+                        "_matches_any",
+                        "[String!]",
+                        "does `ltree` match any `lquery` in array?",
+                    ),
+                    (
+                        "_matches_fulltext",
+                        "ltxtquery",
+                        "does `ltree` match `ltxtquery`?",
+                    ),
                 ];
                 for (op, ty, text) in ops {
                     self.sdl.field(name, op, described(ty, text));

@@ -46,11 +46,7 @@ impl Default for SchemaOptions {
 impl SchemaOptions {
     /// Fills `enum_references` from the foreign keys of the catalog: every single-column foreign
     /// key into a tracked enum table.
-    pub fn with_enum_references(
-        mut self,
-        model: &Model,
-        tables: &[graft_catalog::Table],
-    ) -> Self {
+    pub fn with_enum_references(mut self, model: &Model, tables: &[graft_catalog::Table]) -> Self {
         let Some(source) = model.source(&self.source) else {
             return self;
         };
@@ -109,7 +105,10 @@ pub fn sdl_for_role(
 pub(crate) enum ColumnType {
     Scalar(ColumnScalar),
     /// A reference to an enum table: the GraphQL enum's name and the table.
-    Enum { name: String, table: QualifiedTable },
+    Enum {
+        name: String,
+        table: QualifiedTable,
+    },
 }
 
 impl ColumnType {
@@ -149,7 +148,7 @@ pub(crate) struct ColumnView<'a> {
 }
 
 impl ColumnView<'_> {
-    fn name(&self) -> &str {
+    fn graphql_name(&self) -> &str {
         &self.info.graphql_name
     }
     fn field_type(&self) -> String {

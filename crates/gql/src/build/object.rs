@@ -21,10 +21,7 @@ impl Builder<'_> {
         }
         if fields.is_empty() {
             // GraphQL requires a query type with a field; Hasura answers with this placeholder.
-            fields.push((
-                "no_queries_available".to_string(),
-                FieldDef::new("String!"),
-            ));
+            fields.push(("no_queries_available".to_string(), FieldDef::new("String!")));
         }
         self.sdl.add("query_root", TypeKind::Object, None);
         self.sdl.add("subscription_root", TypeKind::Object, None);
@@ -56,8 +53,8 @@ impl Builder<'_> {
             let mut field = FieldDef::described(object.clone(), Some(by_pk.description));
             for column in pk_columns {
                 self.ensure_column_type(&column.ty);
-                field = field.arg(column.name(), column.ty.non_null(), None);
-                if let Some(arg) = field.args.get_mut(column.name()) {
+                field = field.arg(column.graphql_name(), column.ty.non_null(), None);
+                if let Some(arg) = field.args.get_mut(column.graphql_name()) {
                     arg.description = column.info.description.clone();
                 }
             }
@@ -80,7 +77,11 @@ impl Builder<'_> {
         let order_by = self.order_by(table);
         let bool_exp = self.bool_exp(table);
         FieldDef::new("")
-            .arg("distinct_on", format!("[{select_column}!]"), Some(DISTINCT_ON))
+            .arg(
+                "distinct_on",
+                format!("[{select_column}!]"),
+                Some(DISTINCT_ON),
+            )
             .arg("limit", "Int", Some(LIMIT))
             .arg("offset", "Int", Some(OFFSET))
             .arg("order_by", format!("[{order_by}!]"), Some(ORDER_BY))
@@ -128,8 +129,7 @@ impl Builder<'_> {
                         .comment
                         .clone()
                         .or_else(|| Some("An array relationship".to_string()));
-                    let mut field =
-                        FieldDef::described(format!("[{target_type}!]!"), description);
+                    let mut field = FieldDef::described(format!("[{target_type}!]!"), description);
                     field.args = args.args.clone();
                     self.sdl.field(&name, &rel.name, field);
                     if target_view.allow_aggregations {
@@ -152,7 +152,7 @@ impl Builder<'_> {
         for column in &view.columns {
             self.ensure_column_type(&column.ty);
             let field = FieldDef::described(column.field_type(), column.info.description.clone());
-            self.sdl.field(type_name, column.name(), field);
+            self.sdl.field(type_name, column.graphql_name(), field);
         }
     }
 
@@ -165,8 +165,11 @@ impl Builder<'_> {
         let description = format!("select columns of table \"{}\"", view.names.display);
         if self.sdl.add(&name, TypeKind::Enum, Some(description)) {
             for column in &view.columns {
-                self.sdl
-                    .value(&name, column.name(), Some("column name".to_string()));
+                self.sdl.value(
+                    &name,
+                    column.graphql_name(),
+                    Some("column name".to_string()),
+                );
             }
         }
         name
@@ -186,7 +189,11 @@ impl Builder<'_> {
                     .get(table)
                     .cloned()
                     .unwrap_or_default();
-                for (value, description) in values {
+                // A value that is not a GraphQL name would make the whole schema invalid.
+                let valid = |v: &str| {
+                    apollo_compiler::Name::new(v).is_ok() && !matches!(v, "true" | "false" | "null")
+                };
+                for (value, description) in values.into_iter().filter(|(v, _)| valid(v)) {
                     self.sdl.value(name, &value, description);
                 }
             }

@@ -30,10 +30,11 @@ pub(super) const NUMERIC_AGGREGATES: [&str; 8] = [
 impl Builder<'_> {
     pub(super) fn order_by_enum(&mut self) -> String {
         let name = "order_by".to_string();
-        if self
-            .sdl
-            .add(&name, TypeKind::Enum, Some("column ordering options".to_string()))
-        {
+        if self.sdl.add(
+            &name,
+            TypeKind::Enum,
+            Some("column ordering options".to_string()),
+        ) {
             for (value, description) in ORDER_BY_VALUES {
                 self.sdl.value(&name, value, Some(description.to_string()));
             }
@@ -57,14 +58,18 @@ impl Builder<'_> {
         }
         let direction = self.order_by_enum();
         for column in &view.columns {
-            self.sdl
-                .field(&name, column.name(), FieldDef::new(direction.clone()));
+            self.sdl.field(
+                &name,
+                column.graphql_name(),
+                FieldDef::new(direction.clone()),
+            );
         }
         for (rel, target) in self.relationships(table) {
             match rel.kind {
                 RelationshipKind::Object => {
                     let target_order = self.order_by(&target);
-                    self.sdl.field(&name, &rel.name, FieldDef::new(target_order));
+                    self.sdl
+                        .field(&name, &rel.name, FieldDef::new(target_order));
                 }
                 RelationshipKind::Array => {
                     if self.view(&target).is_some_and(|t| t.allow_aggregations) {
@@ -95,11 +100,15 @@ impl Builder<'_> {
             return name;
         }
         let direction = self.order_by_enum();
-        self.sdl.field(&name, "count", FieldDef::new(direction.clone()));
-        let numeric: Vec<String> = view.numeric_columns().map(|c| c.name().to_string()).collect();
+        self.sdl
+            .field(&name, "count", FieldDef::new(direction.clone()));
+        let numeric: Vec<String> = view
+            .numeric_columns()
+            .map(|c| c.graphql_name().to_string())
+            .collect();
         let comparable: Vec<String> = view
             .comparable_columns()
-            .map(|c| c.name().to_string())
+            .map(|c| c.graphql_name().to_string())
             .collect();
         let groups = [
             (NUMERIC_AGGREGATES.as_slice(), &numeric),

@@ -29,12 +29,20 @@ pub fn source_of(args: &Value) -> String {
 /// The table a command is about: `args.table`, or (the v1 `track_table` form) `args` itself
 /// holding `schema` and `name`.
 pub fn table_of(args: &Value) -> Result<QualifiedTable, ApiError> {
+    if let Value::String(name) = args {
+        // `track_table`'s shortest form: `args: author`.
+        return Ok(QualifiedTable::new("public", name.clone()));
+    }
     let value = match args.get("table") {
         Some(table) => table,
         None if args.get("name").is_some() => args,
         None => return Err(ApiError::parse_failed("key \"table\" not found").at("$.args")),
     };
-    let path = if args.get("table").is_some() { "$.args.table" } else { "$.args" };
+    let path = if args.get("table").is_some() {
+        "$.args.table"
+    } else {
+        "$.args"
+    };
     let table: QualifiedTable = serde_json::from_value(strip_to_name(value))
         .map_err(|e| ApiError::parse_failed(e.to_string()).at(path))?;
     Ok(table)

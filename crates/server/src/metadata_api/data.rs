@@ -7,32 +7,51 @@ use graft_schema::Session;
 use graft_translate::{RqlError, RqlOp, translate_rql};
 use serde_json::Value;
 
-pub async fn run(working: &mut Working<'_>, session: &Session, op: RqlOp, args: &Value) -> Result<Value, ApiError> {
+pub async fn run(
+    working: &mut Working<'_>,
+    session: &Session,
+    op: RqlOp,
+    args: &Value,
+) -> Result<Value, ApiError> {
     let source = super::args::source_of(args);
     // Data operations see the metadata as changed so far in this request (a bulk may track a
     // table and then insert into it).
     let resolved = graft_schema::resolve(&working.metadata, &working.catalogs);
-    let model = resolved
-        .model
-        .source(&source)
-        .ok_or_else(|| ApiError::not_exists(format!("source with name \"{source}\" does not exist")))?;
+    let model = resolved.model.source(&source).ok_or_else(|| {
+        ApiError::not_exists(format!("source with name \"{source}\" does not exist"))
+    })?;
     let stringify = working.state.config.stringify_numeric_types;
     let prepared = translate_rql(op, model, session, args, stringify).map_err(rql_error)?;
     let cache = working.state.current();
     let pool = cache.pool(&source)?;
     let object = pool.get().await.map_err(graft_execute::DbError::from)?;
     let client: &tokio_postgres::Client = &object;
-    client.batch_execute("BEGIN").await.map_err(graft_execute::DbError::from)?;
+    client
+        .batch_execute("BEGIN")
+        .await
+        .map_err(graft_execute::DbError::from)?;
     let outcome = execute(client, &prepared).await;
-    let end = if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" };
-    client.batch_execute(end).await.map_err(graft_execute::DbError::from)?;
+    let end = if outcome.is_ok() {
+        "COMMIT"
+    } else {
+        "ROLLBACK"
+    };
+    client
+        .batch_execute(end)
+        .await
+        .map_err(graft_execute::DbError::from)?;
     outcome
 }
 
 /// Runs the statement; a failed permission check becomes `permission-error` (and the caller
 /// rolls back).
-async fn execute(client: &tokio_postgres::Client, prepared: &graft_translate::PreparedSql) -> Result<Value, ApiError> {
-    let text = graft_execute::query_json(client, &prepared.sql, &prepared.params).await?;
+async fn execute(
+    client: &tokio_postgres::Client,
+    prepared: &graft_translate::PreparedSql,
+) -> Result<Value, ApiError> {
+    let text = graft_execute::query_json(client, &prepared.sql, &prepared.params)
+        .await
+        .map_err(|e| data_error(e, prepared))?;
     let value: Value = serde_json::from_str(&text)
         .map_err(|e| ApiError::internal(format!("the database returned invalid JSON: {e}")))?;
     if !prepared.has_check {
@@ -50,4 +69,32 @@ async fn execute(client: &tokio_postgres::Client, prepared: &graft_translate::Pr
 
 fn rql_error(error: RqlError) -> ApiError {
     ApiError::new(error.code, error.message).at(error.path)
+}
+
+/// Constraint and data errors are the client's (400); anything else means the statement graft
+/// built failed, which Hasura reports as a 500 `unexpected` "database query error".
+fn data_error(error: graft_execute::DbError, prepared: &graft_translate::PreparedSql) -> ApiError {
+    use graft_execute::DbErrorKind;
+    match error.kind {
+        DbErrorKind::ConstraintViolation
+        | DbErrorKind::DataException
+        | DbErrorKind::PermissionDenied => ApiError::from_db(error).at("$.args"),
+        _ => {
+            let mut api = ApiError::new("unexpected", "database query error")
+                .with_status(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+            api.internal = Some(Box::new(serde_json::json!({
+                "arguments": prepared.params,
+                "error": {
+                    "description": error.detail,
+                    "exec_status": "FatalError",
+                    "hint": error.hint,
+                    "message": error.message,
+                    "status_code": error.sqlstate,
+                },
+                "prepared": true,
+                "statement": prepared.sql,
+            })));
+            api
+        }
+    }
 }

@@ -10,6 +10,7 @@ mod args;
 mod data;
 mod objects;
 mod permissions;
+mod reconcile;
 mod relationships;
 mod run_sql;
 mod tables;
@@ -42,16 +43,16 @@ pub struct Working<'a> {
 
 impl<'a> Working<'a> {
     pub fn source(&self, name: &str) -> Result<&Source, ApiError> {
-        self.metadata
-            .source(name)
-            .ok_or_else(|| ApiError::not_exists(format!("source with name \"{name}\" does not exist")))
+        self.metadata.source(name).ok_or_else(|| {
+            ApiError::not_exists(format!("source with name \"{name}\" does not exist"))
+        })
     }
 
     pub fn source_mut(&mut self, name: &str) -> Result<&mut Source, ApiError> {
         self.dirty = true;
-        self.metadata
-            .source_mut(name)
-            .ok_or_else(|| ApiError::not_exists(format!("source with name \"{name}\" does not exist")))
+        self.metadata.source_mut(name).ok_or_else(|| {
+            ApiError::not_exists(format!("source with name \"{name}\" does not exist"))
+        })
     }
 
     pub fn catalog(&self, source: &str) -> Result<&DbCatalog, ApiError> {
@@ -64,7 +65,11 @@ impl<'a> Working<'a> {
     }
 
     /// The tracked table, or `not-exists` at `$.args.table`.
-    pub fn table_mut(&mut self, source: &str, table: &QualifiedTable) -> Result<&mut TableEntry, ApiError> {
+    pub fn table_mut(
+        &mut self,
+        source: &str,
+        table: &QualifiedTable,
+    ) -> Result<&mut TableEntry, ApiError> {
         self.source_mut(source)?
             .table_mut(table)
             .ok_or_else(|| table_not_tracked(table))
@@ -115,7 +120,12 @@ pub fn success() -> Value {
     json!({"message": "success"})
 }
 
-pub async fn handle(state: &AppState, session: &Session, api: Api, body: Value) -> Result<Value, ApiError> {
+pub async fn handle(
+    state: &AppState,
+    session: &Session,
+    api: Api,
+    body: Value,
+) -> Result<Value, ApiError> {
     let _guard = state.write_lock.lock().await;
     let cache = state.current();
     let mut working = Working {
@@ -157,7 +167,9 @@ where
         };
         let command = match map.get("type") {
             Some(Value::String(t)) => t.as_str(),
-            Some(_) => return Err(ApiError::parse_failed("expected a string for \"type\"").at("$.type")),
+            Some(_) => {
+                return Err(ApiError::parse_failed("expected a string for \"type\"").at("$.type"));
+            }
             None => return Err(ApiError::parse_failed("key \"type\" not found")),
         };
         let args = map.get("args").cloned().unwrap_or(Value::Null);
@@ -175,18 +187,20 @@ where
                 .with_status(axum::http::StatusCode::CONFLICT));
             }
         }
-        if let Some(version) = map.get("version") {
-            if !matches!(version.as_u64(), Some(1 | 2)) {
-                return Err(ApiError::parse_failed(format!("expected 1 or 2, encountered {version}"))
-                    .at("$.version"));
-            }
+        if let Some(version) = map.get("version")
+            && !matches!(version.as_u64(), Some(1 | 2))
+        {
+            return Err(
+                ApiError::parse_failed(format!("expected 1 or 2, encountered {version}"))
+                    .at("$.version"),
+            );
         }
         if command == "bulk" || command == "bulk_keep_going" || command == "concurrent_bulk" {
             return bulk(working, session, api, &args, command == "bulk_keep_going").await;
         }
         let name = normalize(api, command).ok_or_else(|| unknown_command(api, command))?;
         if let Some(op) = graft_translate::RqlOp::from_type(name) {
-            if api != Api::V1Query {
+            if api == Api::V1Metadata {
                 return Err(unknown_command(api, command));
             }
             return data::run(working, session, op, &args).await;
@@ -201,7 +215,13 @@ where
     })
 }
 
-async fn bulk(working: &mut Working<'_>, session: &Session, api: Api, args: &Value, keep_going: bool) -> Result<Value, ApiError> {
+async fn bulk(
+    working: &mut Working<'_>,
+    session: &Session,
+    api: Api,
+    args: &Value,
+    keep_going: bool,
+) -> Result<Value, ApiError> {
     let Value::Array(commands) = args else {
         return Err(ApiError::parse_failed("expected an array of queries").at("$.args"));
     };
@@ -225,13 +245,17 @@ fn normalize(api: Api, command: &str) -> Option<&str> {
     match api {
         Api::V1Metadata => Some(command.strip_prefix("pg_").unwrap_or(command)),
         Api::V1Query => Some(command),
-        Api::V2Query => matches!(command, "run_sql" | "pg_run_sql").then_some("run_sql"),
+        Api::V2Query => match command {
+            "run_sql" | "pg_run_sql" => Some("run_sql"),
+            "select" | "insert" | "update" | "delete" | "count" => Some(command),
+            _ => None,
+        },
     }
 }
 
 fn unknown_command(api: Api, command: &str) -> ApiError {
     let known = match api {
-        Api::V2Query => "run_sql, bulk",
+        Api::V2Query => "run_sql, bulk, select, insert, update, delete, count",
         _ => "the documented Hasura v2 commands",
     };
     ApiError::parse_failed(format!(
@@ -240,7 +264,12 @@ fn unknown_command(api: Api, command: &str) -> ApiError {
     .at("$.type")
 }
 
-async fn run_command(working: &mut Working<'_>, name: &str, args: &Value, version: u64) -> Result<Value, ApiError> {
+async fn run_command(
+    working: &mut Working<'_>,
+    name: &str,
+    args: &Value,
+    version: u64,
+) -> Result<Value, ApiError> {
     match name {
         "run_sql" => run_sql::run(working, args).await,
         "track_table" | "add_existing_table_or_view" => tables::track(working, args).await,
@@ -253,9 +282,13 @@ async fn run_command(working: &mut Working<'_>, name: &str, args: &Value, versio
         "drop_relationship" => relationships::drop(working, args),
         "rename_relationship" => relationships::rename(working, args),
         "set_relationship_comment" => relationships::set_comment(working, args),
-        "create_select_permission" | "create_insert_permission" | "create_update_permission"
+        "create_select_permission"
+        | "create_insert_permission"
+        | "create_update_permission"
         | "create_delete_permission" => permissions::create(working, name, args),
-        "drop_select_permission" | "drop_insert_permission" | "drop_update_permission"
+        "drop_select_permission"
+        | "drop_insert_permission"
+        | "drop_update_permission"
         | "drop_delete_permission" => permissions::drop(working, name, args),
         "set_permission_comment" => permissions::set_comment(working, args),
         "track_function" | "add_function" => objects::track_function(working, args),
@@ -281,4 +314,3 @@ async fn run_command(working: &mut Working<'_>, name: &str, args: &Value, versio
         .at("$.type")),
     }
 }
-

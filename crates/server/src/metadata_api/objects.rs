@@ -18,7 +18,11 @@ use serde_json::{Value, json};
 /// After something was removed, the objects that depended on it show up as new
 /// inconsistencies. Without `cascade` that is Hasura's `dependency-error`; with it they are
 /// removed too, until nothing new is inconsistent.
-pub fn remove_dependents(working: &mut Working<'_>, before: &[Inconsistency], cascade: bool) -> Result<(), ApiError> {
+pub fn remove_dependents(
+    working: &mut Working<'_>,
+    before: &[Inconsistency],
+    cascade: bool,
+) -> Result<(), ApiError> {
     for _ in 0..32 {
         let new: Vec<Inconsistency> = working
             .inconsistencies()
@@ -32,7 +36,10 @@ pub fn remove_dependents(working: &mut Working<'_>, before: &[Inconsistency], ca
             let names: Vec<String> = new.iter().map(|i| i.object.to_string()).collect();
             return Err(ApiError::new(
                 "dependency-error",
-                format!("cannot drop due to the following dependent objects: {}", names.join(", ")),
+                format!(
+                    "cannot drop due to the following dependent objects: {}",
+                    names.join(", ")
+                ),
             )
             .at("$.args"));
         }
@@ -68,7 +75,9 @@ pub fn drop_object(metadata: &mut Metadata, object: &ObjectId) {
                 entry.computed_fields.retain(|c| &c.name != name);
             }
         }
-        ObjectId::Permission { table, role, kind, .. } => {
+        ObjectId::Permission {
+            table, role, kind, ..
+        } => {
             if let Some(entry) = source.table_mut(table) {
                 match kind {
                     PermissionKind::Select => entry.select_permissions.retain(|p| &p.role != role),
@@ -113,7 +122,11 @@ pub fn track_function(working: &mut Working<'_>, args: &Value) -> Result<Value, 
         schema: function.schema.clone(),
         name: function.name.clone(),
     };
-    if working.catalog(&source)?.function_overloads(&name).is_empty() {
+    if working
+        .catalog(&source)?
+        .function_overloads(&name)
+        .is_empty()
+    {
         return Err(ApiError::new(
             "not-exists",
             format!("no such function exists: \"{function}\""),
@@ -156,7 +169,10 @@ pub fn untrack_function(working: &mut Working<'_>, args: &Value) -> Result<Value
         )
         .at("$.args"));
     }
-    working.source_mut(&source)?.functions.retain(|f| f.function != function);
+    working
+        .source_mut(&source)?
+        .functions
+        .retain(|f| f.function != function);
     Ok(success())
 }
 
@@ -171,7 +187,12 @@ struct ComputedFieldArgs {
 
 pub fn add_computed_field(working: &mut Working<'_>, args: &Value) -> Result<Value, ApiError> {
     let source = source_of(args);
-    let ComputedFieldArgs { table, name, definition, comment } = parse_args(args)?;
+    let ComputedFieldArgs {
+        table,
+        name,
+        definition,
+        comment,
+    } = parse_args(args)?;
     let entry = working.table(&source, &table)?;
     if entry.field_names().any(|n| n == name) {
         return Err(ApiError::new(
@@ -180,18 +201,16 @@ pub fn add_computed_field(working: &mut Working<'_>, args: &Value) -> Result<Val
         )
         .at("$.args.name"));
     }
-    let function = graft_catalog::QualifiedName {
-        schema: definition.function.schema.clone(),
-        name: definition.function.name.clone(),
-    };
-    if working.catalog(&source)?.function_overloads(&function).is_empty() {
-        return Err(ApiError::new(
-            "not-exists",
-            format!("no such function exists: \"{}\"", definition.function),
-        )
-        .at("$.args.definition.function"));
-    }
-    working.table_mut(&source, &table)?.computed_fields.push(ComputedField { name, definition, comment });
+    let before = working.inconsistencies();
+    working
+        .table_mut(&source, &table)?
+        .computed_fields
+        .push(ComputedField {
+            name,
+            definition,
+            comment,
+        });
+    working.check_consistent(&before)?;
     Ok(success())
 }
 
@@ -205,18 +224,30 @@ struct DropComputedFieldArgs {
 
 pub fn drop_computed_field(working: &mut Working<'_>, args: &Value) -> Result<Value, ApiError> {
     let source = source_of(args);
-    let DropComputedFieldArgs { table, name, cascade } = parse_args(args)?;
+    let DropComputedFieldArgs {
+        table,
+        name,
+        cascade,
+    } = parse_args(args)?;
     let dependents: Vec<String> = working
         .table(&source, &table)?
         .select_permissions
         .iter()
         .filter(|p| p.permission.computed_fields.contains(&name))
-        .map(|p| format!("permission {table}.{}.select in source \"{source}\"", p.role))
+        .map(|p| {
+            format!(
+                "permission {table}.{}.select in source \"{source}\"",
+                p.role
+            )
+        })
         .collect();
     if !dependents.is_empty() && !cascade {
         return Err(ApiError::new(
             "dependency-error",
-            format!("cannot drop due to the following dependent objects: {}", dependents.join(", ")),
+            format!(
+                "cannot drop due to the following dependent objects: {}",
+                dependents.join(", ")
+            ),
         )
         .at("$.args"));
     }
@@ -238,10 +269,18 @@ pub fn drop_computed_field(working: &mut Working<'_>, args: &Value) -> Result<Va
 
 pub fn add_inherited_role(working: &mut Working<'_>, args: &Value) -> Result<Value, ApiError> {
     let role: InheritedRole = parse_args(args)?;
-    if working.metadata.inherited_roles.iter().any(|r| r.role_name == role.role_name) {
+    if working
+        .metadata
+        .inherited_roles
+        .iter()
+        .any(|r| r.role_name == role.role_name)
+    {
         return Err(ApiError::new(
             "already-exists",
-            format!("inherited role with name \"{}\" already exists", role.role_name),
+            format!(
+                "inherited role with name \"{}\" already exists",
+                role.role_name
+            ),
         )
         .at("$.args"));
     }
@@ -258,7 +297,10 @@ struct RoleNameArgs {
 pub fn drop_inherited_role(working: &mut Working<'_>, args: &Value) -> Result<Value, ApiError> {
     let RoleNameArgs { role_name } = parse_args(args)?;
     let count = working.metadata.inherited_roles.len();
-    working.metadata.inherited_roles.retain(|r| r.role_name != role_name);
+    working
+        .metadata
+        .inherited_roles
+        .retain(|r| r.role_name != role_name);
     if count == working.metadata.inherited_roles.len() {
         return Err(ApiError::new(
             "not-exists",
@@ -279,7 +321,11 @@ struct AddSourceArgs {
 }
 
 pub async fn add_source(working: &mut Working<'_>, args: &Value) -> Result<Value, ApiError> {
-    let AddSourceArgs { name, configuration, replace_configuration } = parse_args(args)?;
+    let AddSourceArgs {
+        name,
+        configuration,
+        replace_configuration,
+    } = parse_args(args)?;
     if working.metadata.source(&name).is_some() && !replace_configuration {
         return Err(ApiError::new(
             "already-exists",
@@ -327,7 +373,13 @@ pub fn drop_source(working: &mut Working<'_>, args: &Value) -> Result<Value, Api
 /// Re-reads every source's catalog into the working state (new sources connect here).
 async fn refresh_all(working: &mut Working<'_>) {
     let cache = working.state.current();
-    let built = build_cache(&working.state.config, working.metadata.clone(), working.base_version, &cache.pools).await;
+    let built = build_cache(
+        &working.state.config,
+        working.metadata.clone(),
+        working.base_version,
+        &cache.pools,
+    )
+    .await;
     working.catalogs = built.catalogs;
 }
 
@@ -337,7 +389,9 @@ pub async fn replace_metadata(working: &mut Working<'_>, args: &Value) -> Result
     let (document, allow_inconsistent) = match args.get("metadata") {
         Some(doc) => (
             doc.clone(),
-            args.get("allow_inconsistent_metadata").and_then(Value::as_bool).unwrap_or(false),
+            args.get("allow_inconsistent_metadata")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         ),
         None => (args.clone(), false),
     };
@@ -353,7 +407,11 @@ pub async fn replace_metadata(working: &mut Working<'_>, args: &Value) -> Result
             "unexpected",
             format!(
                 "cannot continue due to inconsistent metadata: {}",
-                reasons.iter().map(|r| r["reason"].as_str().unwrap_or("")).collect::<Vec<_>>().join("; ")
+                reasons
+                    .iter()
+                    .map(|r| r["reason"].as_str().unwrap_or(""))
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ),
         )
         .at("$.args"));
@@ -371,12 +429,19 @@ pub async fn reload_metadata(working: &mut Working<'_>, _args: &Value) -> Result
     working.reload = true;
     let cache = working.state.reload().await;
     working.catalogs = cache.catalogs.clone();
-    let inconsistencies = cache.inconsistencies.iter().map(Inconsistency::to_json).collect::<Vec<_>>();
-    Ok(json!({
-        "message": "success",
-        "is_consistent": inconsistencies.is_empty(),
-        "inconsistent_objects": inconsistencies,
-    }))
+    let mut response =
+        json!({"message": "success", "is_consistent": cache.inconsistencies.is_empty()});
+    // Hasura lists the objects only when there are some.
+    if !cache.inconsistencies.is_empty() {
+        response["inconsistent_objects"] = Value::Array(
+            cache
+                .inconsistencies
+                .iter()
+                .map(Inconsistency::to_json)
+                .collect(),
+        );
+    }
+    Ok(response)
 }
 
 /// Keeps the sources (their connections) and removes everything tracked in them.

@@ -27,7 +27,11 @@ pub fn create(working: &mut Working<'_>, command: &str, args: &Value) -> Result<
     require_object(args)?;
     let source = source_of(args);
     let table = table_of(args)?;
-    let CreateArgs { role, permission, comment } = parse_args(args)?;
+    let CreateArgs {
+        role,
+        permission,
+        comment,
+    } = parse_args(args)?;
     if role == graft_schema::ADMIN_ROLE {
         return Err(ApiError::new(
             "constraint-violation",
@@ -96,7 +100,9 @@ pub fn drop(working: &mut Working<'_>, command: &str, args: &Value) -> Result<Va
     if !remove(entry, &kind, &role) {
         return Err(ApiError::new(
             "not-exists",
-            format!("permission-type \"{kind}\" for role \"{role}\" does not exist on table \"{table}\""),
+            format!(
+                "permission-type \"{kind}\" for role \"{role}\" does not exist on table \"{table}\""
+            ),
         )
         .at("$.args"));
     }
@@ -130,7 +136,11 @@ pub fn set_comment(working: &mut Working<'_>, args: &Value) -> Result<Value, Api
     require_object(args)?;
     let source = source_of(args);
     let table = table_of(args)?;
-    let CommentArgs { role, kind, comment } = parse_args(args)?;
+    let CommentArgs {
+        role,
+        kind,
+        comment,
+    } = parse_args(args)?;
     let entry = working.table_mut(&source, &table)?;
     fn set<P>(list: &mut [PermissionEntry<P>], role: &str, comment: Option<String>) -> bool {
         match list.iter_mut().find(|p| p.role == role) {
@@ -147,7 +157,10 @@ pub fn set_comment(working: &mut Working<'_>, args: &Value) -> Result<Value, Api
         "update" => set(&mut entry.update_permissions, &role, comment),
         "delete" => set(&mut entry.delete_permissions, &role, comment),
         other => {
-            return Err(ApiError::parse_failed(format!("unknown permission type \"{other}\"")).at("$.args.type"));
+            return Err(
+                ApiError::parse_failed(format!("unknown permission type \"{other}\""))
+                    .at("$.args.type"),
+            );
         }
     };
     if found {
@@ -155,7 +168,9 @@ pub fn set_comment(working: &mut Working<'_>, args: &Value) -> Result<Value, Api
     } else {
         Err(ApiError::new(
             "not-exists",
-            format!("permission-type \"{kind}\" for role \"{role}\" does not exist on table \"{table}\""),
+            format!(
+                "permission-type \"{kind}\" for role \"{role}\" does not exist on table \"{table}\""
+            ),
         )
         .at("$.args"))
     }

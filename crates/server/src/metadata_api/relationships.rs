@@ -20,7 +20,11 @@ pub fn create(working: &mut Working<'_>, args: &Value, is_array: bool) -> Result
     require_object(args)?;
     let source = source_of(args);
     let table = table_of(args)?;
-    let CreateArgs { name, using, comment } = parse_args(args)?;
+    let CreateArgs {
+        name,
+        using,
+        comment,
+    } = parse_args(args)?;
     let entry = working.table(&source, &table)?;
     if entry.field_names().any(|n| n == name) {
         return Err(ApiError::new(
@@ -36,6 +40,7 @@ pub fn create(working: &mut Working<'_>, args: &Value, is_array: bool) -> Result
             name: table.name.clone(),
         })
         .is_some_and(|t| t.columns.iter().any(|c| c.name == name))
+        || entry_custom_names(working.table(&source, &table)?).any(|n| n == name)
     {
         return Err(ApiError::new(
             "already-exists",
@@ -43,15 +48,24 @@ pub fn create(working: &mut Working<'_>, args: &Value, is_array: bool) -> Result
         )
         .at("$.args.name"));
     }
-    let parse_error = |e: serde_json::Error| ApiError::parse_failed(e.to_string()).at("$.args.using");
+    let parse_error =
+        |e: serde_json::Error| ApiError::parse_failed(e.to_string()).at("$.args.using");
     let before = working.inconsistencies();
     let entry = working.table_mut(&source, &table)?;
     if is_array {
         let using: ArrayRelationshipUsing = serde_json::from_value(using).map_err(parse_error)?;
-        entry.array_relationships.push(Relationship { name, using, comment });
+        entry.array_relationships.push(Relationship {
+            name,
+            using,
+            comment,
+        });
     } else {
         let using: ObjectRelationshipUsing = serde_json::from_value(using).map_err(parse_error)?;
-        entry.object_relationships.push(Relationship { name, using, comment });
+        entry.object_relationships.push(Relationship {
+            name,
+            using,
+            comment,
+        });
     }
     working.check_consistent(&before)?;
     Ok(success())
@@ -68,11 +82,16 @@ pub fn drop(working: &mut Working<'_>, args: &Value) -> Result<Value, ApiError> 
     require_object(args)?;
     let source = source_of(args);
     let table = table_of(args)?;
-    let DropArgs { relationship, cascade } = parse_args(args)?;
+    let DropArgs {
+        relationship,
+        cascade,
+    } = parse_args(args)?;
     let before = working.inconsistencies();
     let entry = working.table_mut(&source, &table)?;
     let count = entry.object_relationships.len() + entry.array_relationships.len();
-    entry.object_relationships.retain(|r| r.name != relationship);
+    entry
+        .object_relationships
+        .retain(|r| r.name != relationship);
     entry.array_relationships.retain(|r| r.name != relationship);
     if entry.object_relationships.len() + entry.array_relationships.len() == count {
         return Err(ApiError::new(
@@ -139,13 +158,21 @@ pub fn set_comment(working: &mut Working<'_>, args: &Value) -> Result<Value, Api
     require_object(args)?;
     let source = source_of(args);
     let table = table_of(args)?;
-    let CommentArgs { relationship, comment } = parse_args(args)?;
+    let CommentArgs {
+        relationship,
+        comment,
+    } = parse_args(args)?;
     let entry = working.table_mut(&source, &table)?;
     let target = entry
         .object_relationships
         .iter_mut()
         .map(|r| (&r.name, &mut r.comment))
-        .chain(entry.array_relationships.iter_mut().map(|r| (&r.name, &mut r.comment)))
+        .chain(
+            entry
+                .array_relationships
+                .iter_mut()
+                .map(|r| (&r.name, &mut r.comment)),
+        )
         .find(|(n, _)| **n == relationship);
     match target {
         Some((_, slot)) => {
@@ -158,4 +185,14 @@ pub fn set_comment(working: &mut Working<'_>, args: &Value) -> Result<Value, Api
         )
         .at("$.args.relationship")),
     }
+}
+
+/// Custom GraphQL names of the table's columns, which relationships may not reuse.
+fn entry_custom_names(entry: &graft_metadata::TableEntry) -> impl Iterator<Item = &str> {
+    entry.configuration.iter().flat_map(|c| {
+        c.column_config
+            .values()
+            .filter_map(|cc| cc.custom_name.as_deref())
+            .chain(c.custom_column_names.values().map(String::as_str))
+    })
 }

@@ -17,13 +17,6 @@ fn catalog_name(table: &QualifiedTable) -> QualifiedName {
     }
 }
 
-/// GraphQL names: `[_A-Za-z][_0-9A-Za-z]*`.
-pub fn is_graphql_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
-        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
-}
-
 #[derive(Deserialize)]
 struct TrackArgs {
     #[serde(default)]
@@ -33,10 +26,17 @@ struct TrackArgs {
 }
 
 pub async fn track(working: &mut Working<'_>, args: &Value) -> Result<Value, ApiError> {
-    require_object(args)?;
     let source = source_of(args);
     let table = table_of(args)?;
-    let extra: TrackArgs = parse_args(args)?;
+    let extra: TrackArgs = if args.is_string() {
+        TrackArgs {
+            is_enum: false,
+            configuration: None,
+        }
+    } else {
+        require_object(args)?;
+        parse_args(args)?
+    };
     if working.source(&source)?.table(&table).is_some() {
         return Err(ApiError::new(
             "already-tracked",
@@ -44,37 +44,35 @@ pub async fn track(working: &mut Working<'_>, args: &Value) -> Result<Value, Api
         )
         .at("$.args"));
     }
-    if working.catalog(&source)?.table(&catalog_name(&table)).is_none() {
+    if working
+        .catalog(&source)?
+        .table(&catalog_name(&table))
+        .is_none()
+    {
         // The database may have changed outside graft since the catalog was read.
         working.refresh_catalog(&source).await?;
     }
-    if working.catalog(&source)?.table(&catalog_name(&table)).is_none() {
+    if working
+        .catalog(&source)?
+        .table(&catalog_name(&table))
+        .is_none()
+    {
         return Err(ApiError::new(
             "not-exists",
             format!("no such table/view exists in source: \"{table}\""),
         )
         .at("$.args"));
     }
-    let custom_name = extra
+    let graphql_name = extra
         .configuration
         .as_ref()
-        .and_then(|c| c.custom_name.clone());
-    let graphql_name = custom_name.clone().unwrap_or_else(|| default_graphql_name(&table));
-    if !is_graphql_name(&graphql_name) {
-        return Err(ApiError::new(
-            "validation-failed",
-            format!(
-                "the table name \"{graphql_name}\" is not a valid GraphQL name; set a custom name with `configuration.custom_name`"
-            ),
-        )
-        .at("$.args"));
-    }
+        .and_then(|c| c.custom_name.clone())
+        .unwrap_or_else(|| default_graphql_name(&table));
     let source_metadata = working.source(&source)?;
-    if source_metadata
-        .functions
-        .iter()
-        .any(|f| default_graphql_name(&QualifiedTable::new(&f.function.schema, &f.function.name)) == graphql_name)
-    {
+    if source_metadata.functions.iter().any(|f| {
+        default_graphql_name(&QualifiedTable::new(&f.function.schema, &f.function.name))
+            == graphql_name
+    }) {
         return Err(ApiError::new(
             "remote-schema-conflicts",
             format!("a function with the GraphQL name \"{graphql_name}\" is already tracked"),
@@ -118,7 +116,10 @@ pub fn untrack(working: &mut Working<'_>, args: &Value) -> Result<Value, ApiErro
         .at("$.args"));
     }
     let before = working.inconsistencies();
-    working.source_mut(&source)?.tables.retain(|t| t.table != table);
+    working
+        .source_mut(&source)?
+        .tables
+        .retain(|t| t.table != table);
     remove_dependents(working, &before, cascade)?;
     Ok(success())
 }
@@ -146,7 +147,11 @@ struct CustomFieldsArgs {
 }
 
 /// v1 `set_table_custom_fields`: the older spelling of `set_table_customization`.
-pub fn set_custom_fields(working: &mut Working<'_>, args: &Value, _version: u64) -> Result<Value, ApiError> {
+pub fn set_custom_fields(
+    working: &mut Working<'_>,
+    args: &Value,
+    _version: u64,
+) -> Result<Value, ApiError> {
     require_object(args)?;
     let source = source_of(args);
     let table = table_of(args)?;
@@ -154,7 +159,11 @@ pub fn set_custom_fields(working: &mut Working<'_>, args: &Value, _version: u64)
         custom_root_fields,
         custom_column_names,
     } = parse_args(args)?;
-    let existing = working.table(&source, &table)?.configuration.clone().unwrap_or_default();
+    let existing = working
+        .table(&source, &table)?
+        .configuration
+        .clone()
+        .unwrap_or_default();
     let configuration = TableConfiguration {
         custom_name: existing.custom_name,
         custom_root_fields,
@@ -210,13 +219,24 @@ fn validate_configuration(
         if seen.contains(&name) {
             return Err(ApiError::new(
                 "not-supported",
-                format!(
-                    "the following custom column names conflict with existing columns: {name}"
-                ),
+                format!("the following custom column names conflict with existing columns: {name}"),
             )
             .at("$.args"));
         }
         seen.push(name);
+    }
+    let entry = working.table(source, table)?;
+    if let Some(clash) = seen
+        .iter()
+        .find(|name| entry.field_names().any(|f| f == name.as_str()))
+    {
+        return Err(ApiError::new(
+            "not-supported",
+            format!(
+                "the following custom column names conflict with existing relationships: {clash}"
+            ),
+        )
+        .at("$.args"));
     }
     for column in configuration
         .column_config
@@ -272,7 +292,11 @@ pub fn set_is_enum(working: &mut Working<'_>, args: &Value) -> Result<Value, Api
 
 /// Hasura's rules for enum tables: a single-column text primary key and at most one other
 /// column (a comment).
-fn check_enum_table(working: &Working<'_>, source: &str, table: &QualifiedTable) -> Result<(), ApiError> {
+fn check_enum_table(
+    working: &Working<'_>,
+    source: &str,
+    table: &QualifiedTable,
+) -> Result<(), ApiError> {
     let info = working
         .catalog(source)?
         .table(&catalog_name(table))
@@ -288,7 +312,10 @@ fn check_enum_table(working: &Working<'_>, source: &str, table: &QualifiedTable)
             let column = info.columns.iter().find(|c| c.name == pk.columns[0]);
             let is_text = column.is_some_and(|c| {
                 c.pg_type.kind != PgTypeKind::Array
-                    && matches!(c.pg_type.name.as_str(), "text" | "varchar" | "bpchar" | "citext" | "name")
+                    && matches!(
+                        c.pg_type.name.as_str(),
+                        "text" | "varchar" | "bpchar" | "citext" | "name"
+                    )
             });
             if !is_text {
                 problems.push(format!(

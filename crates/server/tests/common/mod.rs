@@ -54,7 +54,10 @@ pub async fn start_server(config: ServerConfig) -> TestServer {
 
 pub async fn cluster_with_database(name: &str) -> (Cluster, String) {
     let cluster = Cluster::temporary().await.expect("postgres cluster");
-    cluster.create_database(name).await.expect("create database");
+    cluster
+        .create_database(name)
+        .await
+        .expect("create database");
     let url = cluster.url(name);
     (cluster, url)
 }
@@ -64,7 +67,12 @@ impl TestServer {
         self.post_with(path, body, &[]).await
     }
 
-    pub async fn post_with(&self, path: &str, body: &Value, headers: &[(&str, &str)]) -> (u16, Value) {
+    pub async fn post_with(
+        &self,
+        path: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
         let mut request = self.client.post(format!("{}{path}", self.base)).json(body);
         for (k, v) in headers {
             request = request.header(*k, *v);
@@ -72,10 +80,18 @@ impl TestServer {
         let response = request.send().await.expect("request");
         let status = response.status().as_u16();
         let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
-    pub async fn post_raw(&self, path: &str, body: Vec<u8>, headers: &[(&str, &str)]) -> (u16, Value) {
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
         let mut request = self
             .client
             .post(format!("{}{path}", self.base))
@@ -87,12 +103,18 @@ impl TestServer {
         let response = request.send().await.expect("request");
         let status = response.status().as_u16();
         let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn run_sql(&self, sql: &str) -> Value {
         let (status, body) = self
-            .post("/v2/query", &serde_json::json!({"type": "run_sql", "args": {"sql": sql}}))
+            .post(
+                "/v2/query",
+                &serde_json::json!({"type": "run_sql", "args": {"sql": sql}}),
+            )
             .await;
         assert_eq!(status, 200, "run_sql failed: {body}");
         body

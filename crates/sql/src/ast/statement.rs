@@ -12,6 +12,30 @@ pub enum Statement {
     Delete(Box<Delete>),
 }
 
+impl std::convert::From<Select> for Statement {
+    fn from(select: Select) -> Self {
+        Statement::Select(Box::new(select))
+    }
+}
+
+impl std::convert::From<Insert> for Statement {
+    fn from(insert: Insert) -> Self {
+        Statement::Insert(Box::new(insert))
+    }
+}
+
+impl std::convert::From<Update> for Statement {
+    fn from(update: Update) -> Self {
+        Statement::Update(Box::new(update))
+    }
+}
+
+impl std::convert::From<Delete> for Statement {
+    fn from(delete: Delete) -> Self {
+        Statement::Delete(Box::new(delete))
+    }
+}
+
 /// `WITH "a" AS (...), "b" AS (...)`. A CTE may be an INSERT, UPDATE or
 /// DELETE with RETURNING (mutations are data-modifying CTEs).
 #[derive(Debug, Clone, PartialEq, Default)]

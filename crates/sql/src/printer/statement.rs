@@ -48,7 +48,7 @@ impl SqlWriter {
         }
         if let Some(from) = &select.from {
             self.syntax(" FROM ");
-            self.from_item(from)?;
+            self.table_expr(from)?;
         }
         for join in &select.joins {
             self.join(join)?;
@@ -102,7 +102,7 @@ impl SqlWriter {
         })
     }
 
-    fn from_item(&mut self, from: &From) -> Result<(), PrintError> {
+    fn table_expr(&mut self, from: &From) -> Result<(), PrintError> {
         match from {
             From::Table { name, alias } => {
                 self.table_name(name)?;
@@ -167,7 +167,7 @@ impl SqlWriter {
             Join::Cross { from } => (" CROSS JOIN ", from, None),
         };
         self.syntax(keyword);
-        self.from_item(from)?;
+        self.table_expr(from)?;
         if let Some(on) = on {
             self.syntax(" ON ");
             self.expr(on)?;
@@ -243,18 +243,17 @@ impl SqlWriter {
         }
         // Without a column list the row width is the table's, which only
         // Postgres knows; with one, a mismatch is a bug worth naming here.
-        if columns > 0 {
-            if let Some((row, values)) = rows
+        if columns > 0
+            && let Some((row, values)) = rows
                 .iter()
                 .enumerate()
                 .find(|(_, values)| values.len() != columns)
-            {
-                return Err(PrintError::ValuesArity {
-                    row,
-                    found: values.len(),
-                    expected: columns,
-                });
-            }
+        {
+            return Err(PrintError::ValuesArity {
+                row,
+                found: values.len(),
+                expected: columns,
+            });
         }
         self.syntax(" VALUES ");
         self.list(rows, ", ", |writer, values| {
@@ -309,7 +308,7 @@ impl SqlWriter {
         self.set_list(&update.set, "UPDATE")?;
         if let Some(from) = &update.from {
             self.syntax(" FROM ");
-            self.from_item(from)?;
+            self.table_expr(from)?;
         }
         self.where_clause(update.where_.as_ref())?;
         self.returning(update.returning.as_ref())

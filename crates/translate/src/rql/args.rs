@@ -145,9 +145,7 @@ pub fn parse_insert(args: &Value) -> Result<InsertArgs, RqlError> {
         table: table(map)?,
         objects,
         returning: returning(map)?,
-        on_conflict: optional(map, "on_conflict")
-            .map(on_conflict)
-            .transpose()?,
+        on_conflict: optional(map, "on_conflict").map(on_conflict).transpose()?,
     })
 }
 
@@ -184,7 +182,8 @@ pub fn parse_delete(args: &Value) -> Result<DeleteArgs, RqlError> {
 
 fn table(map: &Object) -> Result<QualifiedTable, RqlError> {
     let value = required(map, "table", "$")?;
-    serde_json::from_value(value.clone()).map_err(|e| RqlError::parse_failed(e.to_string(), "$.table"))
+    serde_json::from_value(value.clone())
+        .map_err(|e| RqlError::parse_failed(e.to_string(), "$.table"))
 }
 
 fn returning(map: &Object) -> Result<Option<Vec<String>>, RqlError> {
@@ -259,7 +258,10 @@ fn order_by_item(value: &Value, path: &str) -> Result<OrderByItem, RqlError> {
                 (OrderDirection::Asc, s.strip_prefix('+').unwrap_or(s))
             };
             if column.is_empty() {
-                return Err(RqlError::parse_failed("string format for 'OrderByCol' is not valid", path));
+                return Err(RqlError::parse_failed(
+                    "string format for 'OrderByCol' is not valid",
+                    path,
+                ));
             }
             Ok(OrderByItem {
                 path: split(column),
@@ -372,10 +374,16 @@ fn strings(value: &Value, path: &str) -> Result<Vec<String>, RqlError> {
 fn int(value: &Value, path: &str) -> Result<i64, RqlError> {
     match value {
         Value::Number(n) => n.as_i64().ok_or_else(|| {
-            RqlError::parse_failed("parsing Int failed, value is either floating or will cause over or underflow", path)
+            RqlError::parse_failed(
+                "parsing Int failed, value is either floating or will cause over or underflow",
+                path,
+            )
         }),
         other => Err(RqlError::parse_failed(
-            format!("parsing Int failed, expected Number, but encountered {}", kind(other)),
+            format!(
+                "parsing Int failed, expected Number, but encountered {}",
+                kind(other)
+            ),
             path,
         )),
     }
@@ -417,7 +425,9 @@ mod tests {
         .unwrap();
         assert_eq!(args.table, QualifiedTable::new("public", "author"));
         assert_eq!(args.query.columns.len(), 3);
-        assert!(matches!(&args.query.columns[2], SelectColumn::Relationship { alias: Some(a), query, .. } if a == "a" && query.limit == Some(2)));
+        assert!(
+            matches!(&args.query.columns[2], SelectColumn::Relationship { alias: Some(a), query, .. } if a == "a" && query.limit == Some(2))
+        );
         assert_eq!(args.query.order_by[0].direction, OrderDirection::Desc);
         assert_eq!(args.query.order_by[1].path, vec!["author", "name"]);
         assert_eq!(args.query.order_by[1].nulls, Some(NullsOrder::Last));
@@ -426,22 +436,33 @@ mod tests {
 
     #[test]
     fn string_limit_is_a_parse_error_at_relative_path() {
-        let err = parse_select(&json!({"table": "a", "columns": ["id"], "limit": "3"})).unwrap_err();
+        let err =
+            parse_select(&json!({"table": "a", "columns": ["id"], "limit": "3"})).unwrap_err();
         assert_eq!(err.code, "parse-failed");
         assert_eq!(err.path, "$.limit");
-        assert_eq!(err.message, "parsing Int failed, expected Number, but encountered String");
+        assert_eq!(
+            err.message,
+            "parsing Int failed, expected Number, but encountered String"
+        );
     }
 
     #[test]
     fn update_without_where_and_on_conflict_without_action() {
         let err = parse_update(&json!({"table": "a", "$set": {"x": 1}})).unwrap_err();
-        assert_eq!((err.message.as_str(), err.path.as_str()), ("key \"where\" not found", "$"));
-        let err = parse_insert(&json!({"table": "a", "objects": [{}], "on_conflict": {"constraint_on": ["id"]}}))
-            .unwrap_err();
+        assert_eq!(
+            (err.message.as_str(), err.path.as_str()),
+            ("key \"where\" not found", "$")
+        );
+        let err = parse_insert(
+            &json!({"table": "a", "objects": [{}], "on_conflict": {"constraint_on": ["id"]}}),
+        )
+        .unwrap_err();
         assert_eq!(err.path, "$.on_conflict");
         assert_eq!(err.message, "the key 'action' was not present");
-        let err = parse_insert(&json!({"table": "a", "objects": [{}], "on_conflict": {"action": "random"}}))
-            .unwrap_err();
+        let err = parse_insert(
+            &json!({"table": "a", "objects": [{}], "on_conflict": {"action": "random"}}),
+        )
+        .unwrap_err();
         assert_eq!(err.code, "parse-failed");
     }
 }

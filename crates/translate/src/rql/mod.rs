@@ -9,7 +9,7 @@ pub mod args;
 mod mutation;
 mod query;
 
-pub use mutation::{insert_ir, update_ir, delete_ir};
+pub use mutation::{delete_ir, insert_ir, update_ir};
 pub use query::{count_ir, select_ir};
 
 use crate::error::RqlError;
@@ -34,9 +34,9 @@ impl<'a> RqlContext<'a> {
     }
 
     pub fn table(&self, name: &QualifiedTable) -> Result<&'a TableModel, RqlError> {
-        self.source
-            .table(name)
-            .ok_or_else(|| RqlError::not_exists(format!("table \"{name}\" does not exist"), "$.args.table"))
+        self.source.table(name).ok_or_else(|| {
+            RqlError::not_exists(format!("table \"{name}\" does not exist"), "$.args.table")
+        })
     }
 
     fn role_permissions(&self, table: &'a TableModel) -> Option<&'a RolePermissions> {
@@ -59,6 +59,16 @@ impl<'a> RqlContext<'a> {
             .ok_or_else(|| self.not_allowed("select", &table.name, path))
     }
 
+    /// Backend-only mutation permissions apply only to requests with admin credentials that ask
+    /// for them (`x-hasura-use-backend-only-permissions: true`).
+    pub fn backend_only_allowed(&self) -> bool {
+        self.session.has_admin_credentials
+            && self
+                .session
+                .variable("x-hasura-use-backend-only-permissions")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    }
+
     pub fn not_allowed(&self, operation: &str, table: &QualifiedTable, path: &str) -> RqlError {
         RqlError::permission_denied(
             format!(
@@ -70,8 +80,15 @@ impl<'a> RqlContext<'a> {
     }
 
     /// A column field for output, with numbers stringified when asked.
-    pub fn column_field(&self, table: &TableModel, column: &str, path: &str) -> Result<ir::FieldIr, RqlError> {
-        let info = table.column(column).ok_or_else(|| no_such_column(column, path))?;
+    pub fn column_field(
+        &self,
+        table: &TableModel,
+        column: &str,
+        path: &str,
+    ) -> Result<ir::FieldIr, RqlError> {
+        let info = table
+            .column(column)
+            .ok_or_else(|| no_such_column(column, path))?;
         Ok(ir::FieldIr::Column(ir::ColumnField {
             column: info.name.clone(),
             pg_type: info.pg_type.clone(),
@@ -114,15 +131,27 @@ impl<'a> RqlContext<'a> {
             BoolExp::And(items) => BoolExp::And(self.secure_all(table, items, path)?),
             BoolExp::Or(items) => BoolExp::Or(self.secure_all(table, items, path)?),
             BoolExp::Not(inner) => BoolExp::Not(Box::new(self.secure(table, *inner, path)?)),
-            BoolExp::Column { column, pg_type, op } => {
-                if let Some(permission) = self.select_permission(table, path)? {
-                    if !permission.columns.contains(&column) {
-                        return Err(self.column_denied("select", &column, path));
-                    }
+            BoolExp::Column {
+                column,
+                pg_type,
+                op,
+            } => {
+                if let Some(permission) = self.select_permission(table, path)?
+                    && !permission.columns.contains(&column)
+                {
+                    return Err(self.column_denied("select", &column, path));
                 }
-                BoolExp::Column { column, pg_type, op }
+                BoolExp::Column {
+                    column,
+                    pg_type,
+                    op,
+                }
             }
-            BoolExp::Relationship { target, mapping, predicate } => {
+            BoolExp::Relationship {
+                target,
+                mapping,
+                predicate,
+            } => {
                 let target_table = self.table(&target)?;
                 let filter = self
                     .select_permission(target_table, path)?
@@ -135,7 +164,10 @@ impl<'a> RqlContext<'a> {
                     predicate: Box::new(ir::and(vec![predicate, filter])),
                 }
             }
-            BoolExp::Exists { table: other, predicate } => {
+            BoolExp::Exists {
+                table: other,
+                predicate,
+            } => {
                 let other_table = self.table(&other)?;
                 let filter = self
                     .select_permission(other_table, path)?
@@ -150,8 +182,16 @@ impl<'a> RqlContext<'a> {
         })
     }
 
-    fn secure_all(&self, table: &'a TableModel, items: Vec<BoolExp>, path: &str) -> Result<Vec<BoolExp>, RqlError> {
-        items.into_iter().map(|i| self.secure(table, i, path)).collect()
+    fn secure_all(
+        &self,
+        table: &'a TableModel,
+        items: Vec<BoolExp>,
+        path: &str,
+    ) -> Result<Vec<BoolExp>, RqlError> {
+        items
+            .into_iter()
+            .map(|i| self.secure(table, i, path))
+            .collect()
     }
 
     pub fn column_denied(&self, operation: &str, column: &str, path: &str) -> RqlError {
@@ -173,7 +213,11 @@ pub fn no_such_column(column: &str, path: &str) -> RqlError {
 /// `stringify_numeric` (Hasura's `isBigNum`).
 pub fn is_big_number(pg_type: &PgType) -> bool {
     let pg_type = pg_type.underlying();
-    pg_type.schema == "pg_catalog" && matches!(pg_type.name.as_str(), "int8" | "numeric" | "float8" | "money")
+    pg_type.schema == "pg_catalog"
+        && matches!(
+            pg_type.name.as_str(),
+            "int8" | "numeric" | "float8" | "money"
+        )
 }
 
 fn convert_direction(direction: args::OrderDirection) -> ir::OrderDirection {

@@ -1,12 +1,14 @@
 //! `insert`, `update` and `delete` args → IR, with insert/update/delete permissions applied:
 //! allowed columns, presets (`set`), row filters and checks.
 
-use super::args::{ConflictActionArgs, ConflictTargetArgs, DeleteArgs, InsertArgs, OnConflictArgs, UpdateArgs};
+use super::args::{
+    ConflictActionArgs, ConflictTargetArgs, DeleteArgs, InsertArgs, OnConflictArgs, UpdateArgs,
+};
 use super::{RqlContext, no_such_column};
 use crate::error::RqlError;
 use crate::ir::{
-    self, ConflictAction, ConflictTarget, DeleteIr, FieldIr, InsertColumn, InsertIr, InsertValue,
-    MutationOutput, OnConflictIr, UpdateColumn, UpdateIr, UpdateOp, ValueIr,
+    self, ConflictAction, ConflictTarget, ConflictUpdate, DeleteIr, FieldIr, InsertColumn,
+    InsertIr, InsertValue, MutationOutput, OnConflictIr, UpdateColumn, UpdateIr, UpdateOp, ValueIr,
 };
 use graft_schema::{BoolExp, TableModel, boolexp::is_session_variable};
 use indexmap::IndexMap;
@@ -22,6 +24,7 @@ pub fn insert_ir(ctx: &RqlContext<'_>, args: &InsertArgs) -> Result<InsertIr, Rq
                 .permissions
                 .get(&ctx.session.role)
                 .and_then(|p| p.insert.as_ref())
+                .filter(|p| !p.backend_only || ctx.backend_only_allowed())
                 .ok_or_else(|| ctx.not_allowed("insert", &table.name, "$.args"))?,
         )
     };
@@ -31,9 +34,9 @@ pub fn insert_ir(ctx: &RqlContext<'_>, args: &InsertArgs) -> Result<InsertIr, Rq
     for (i, object) in args.objects.iter().enumerate() {
         for key in object.keys() {
             let path = format!("$.args.objects[{i}].{key}");
-            let info = table
-                .column(key)
-                .ok_or_else(|| RqlError::not_exists(format!("column \"{key}\" does not exist"), &path))?;
+            let info = table.column(key).ok_or_else(|| {
+                RqlError::not_exists(format!("column \"{key}\" does not exist"), &path)
+            })?;
             if permission.is_some_and(|p| !p.columns.contains(key)) && !presets.contains_key(key) {
                 return Err(ctx.column_denied("insert", key, &path));
             }
@@ -44,9 +47,9 @@ pub fn insert_ir(ctx: &RqlContext<'_>, args: &InsertArgs) -> Result<InsertIr, Rq
         }
     }
     for name in presets.keys() {
-        let info = table
-            .column(name)
-            .ok_or_else(|| RqlError::not_exists(format!("column \"{name}\" does not exist"), "$.args"))?;
+        let info = table.column(name).ok_or_else(|| {
+            RqlError::not_exists(format!("column \"{name}\" does not exist"), "$.args")
+        })?;
         columns.entry(name.clone()).or_insert_with(|| InsertColumn {
             name: name.clone(),
             pg_type: info.pg_type.clone(),
@@ -107,7 +110,10 @@ fn on_conflict_ir<'k>(
                 || table.unique_constraints.iter().any(|c| &c.name == name);
             if !known {
                 return Err(RqlError::not_exists(
-                    format!("constraint \"{name}\" for table \"{}\" does not exist", table.name),
+                    format!(
+                        "constraint \"{name}\" for table \"{}\" does not exist",
+                        table.name
+                    ),
                     "$.args.on_conflict.constraint",
                 ));
             }
@@ -142,7 +148,10 @@ fn on_conflict_ir<'k>(
                         .permissions
                         .get(&ctx.session.role)
                         .and_then(|p| p.update.as_ref())
-                        .ok_or_else(|| ctx.not_allowed("update", &table.name, "$.args.on_conflict"))?,
+                        .filter(|p| !p.backend_only || ctx.backend_only_allowed())
+                        .ok_or_else(|| {
+                            ctx.not_allowed("update", &table.name, "$.args.on_conflict")
+                        })?,
                 )
             };
             // Upserting a column the role may not update leaves that column as it was.
@@ -150,11 +159,13 @@ fn on_conflict_ir<'k>(
                 .filter(|c| permission.is_none_or(|p| p.columns.contains(*c)))
                 .cloned()
                 .collect();
-            ConflictAction::DoUpdate {
+            ConflictAction::DoUpdate(Box::new(ConflictUpdate {
                 columns,
-                filter: permission.map(|p| p.filter.clone()).unwrap_or_else(BoolExp::always_true),
+                filter: permission
+                    .map(|p| p.filter.clone())
+                    .unwrap_or_else(BoolExp::always_true),
                 check: permission.and_then(|p| p.check.clone()),
-            }
+            }))
         }
     };
     Ok(OnConflictIr { target, action })
@@ -170,6 +181,7 @@ pub fn update_ir(ctx: &RqlContext<'_>, args: &UpdateArgs) -> Result<UpdateIr, Rq
                 .permissions
                 .get(&ctx.session.role)
                 .and_then(|p| p.update.as_ref())
+                .filter(|p| !p.backend_only || ctx.backend_only_allowed())
                 .ok_or_else(|| ctx.not_allowed("update", &table.name, "$.args"))?,
         )
     };
@@ -177,9 +189,9 @@ pub fn update_ir(ctx: &RqlContext<'_>, args: &UpdateArgs) -> Result<UpdateIr, Rq
     let mut set: IndexMap<String, UpdateColumn> = IndexMap::new();
     let mut add = |key: &str, operator: &str, op: UpdateOp| -> Result<(), RqlError> {
         let path = format!("$.args.{operator}.{key}");
-        let info = table
-            .column(key)
-            .ok_or_else(|| RqlError::not_exists(format!("column \"{key}\" does not exist"), &path))?;
+        let info = table.column(key).ok_or_else(|| {
+            RqlError::not_exists(format!("column \"{key}\" does not exist"), &path)
+        })?;
         if permission.is_some_and(|p| !p.columns.iter().any(|c| c == key)) {
             return Err(ctx.column_denied("update", key, &path));
         }
@@ -232,7 +244,9 @@ pub fn update_ir(ctx: &RqlContext<'_>, args: &UpdateArgs) -> Result<UpdateIr, Rq
         }
     }
     let client = ctx.client_where(table, Some(&args.where_), "$.args.where")?;
-    let role_filter = permission.map(|p| p.filter.clone()).unwrap_or_else(BoolExp::always_true);
+    let role_filter = permission
+        .map(|p| p.filter.clone())
+        .unwrap_or_else(BoolExp::always_true);
     Ok(UpdateIr {
         table: table.name.clone(),
         set: set.into_values().collect(),
@@ -252,11 +266,14 @@ pub fn delete_ir(ctx: &RqlContext<'_>, args: &DeleteArgs) -> Result<DeleteIr, Rq
                 .permissions
                 .get(&ctx.session.role)
                 .and_then(|p| p.delete.as_ref())
+                .filter(|p| !p.backend_only || ctx.backend_only_allowed())
                 .ok_or_else(|| ctx.not_allowed("delete", &table.name, "$.args"))?,
         )
     };
     let client = ctx.client_where(table, Some(&args.where_), "$.args.where")?;
-    let role_filter = permission.map(|p| p.filter.clone()).unwrap_or_else(BoolExp::always_true);
+    let role_filter = permission
+        .map(|p| p.filter.clone())
+        .unwrap_or_else(BoolExp::always_true);
     Ok(DeleteIr {
         table: table.name.clone(),
         filter: ir::and(vec![client, role_filter]),
@@ -265,7 +282,11 @@ pub fn delete_ir(ctx: &RqlContext<'_>, args: &DeleteArgs) -> Result<DeleteIr, Rq
 }
 
 /// `returning` columns: they must exist and, for a role, be selectable by it.
-fn output(ctx: &RqlContext<'_>, table: &TableModel, returning: Option<&[String]>) -> Result<MutationOutput, RqlError> {
+fn output(
+    ctx: &RqlContext<'_>,
+    table: &TableModel,
+    returning: Option<&[String]>,
+) -> Result<MutationOutput, RqlError> {
     let Some(columns) = returning else {
         return Ok(MutationOutput { returning: None });
     };
@@ -275,10 +296,10 @@ fn output(ctx: &RqlContext<'_>, table: &TableModel, returning: Option<&[String]>
             return Err(no_such_column(column, "$.args.returning"));
         }
         let path = format!("$.args.returning[{i}]");
-        if let Some(permission) = ctx.select_permission(table, "$.args.returning")? {
-            if !permission.columns.contains(column) {
-                return Err(ctx.column_denied("select", column, &path));
-            }
+        if let Some(permission) = ctx.select_permission(table, "$.args.returning")?
+            && !permission.columns.contains(column)
+        {
+            return Err(ctx.column_denied("select", column, &path));
         }
         fields.push((column.clone(), ctx.column_field(table, column, &path)?));
     }
@@ -292,7 +313,9 @@ fn presets(set: &IndexMap<String, Value>) -> IndexMap<String, ValueIr> {
     set.iter()
         .map(|(column, value)| {
             let value = match value {
-                Value::String(s) if is_session_variable(s) => ValueIr::Session(s.to_ascii_lowercase()),
+                Value::String(s) if is_session_variable(s) => {
+                    ValueIr::Session(s.to_ascii_lowercase())
+                }
                 other => ValueIr::Literal(other.clone()),
             };
             (column.clone(), value)

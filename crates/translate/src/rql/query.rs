@@ -24,7 +24,9 @@ pub fn count_ir(ctx: &RqlContext<'_>, args: &CountArgs) -> Result<CountIr, RqlEr
         }
     }
     let client = ctx.client_where(table, args.where_.as_ref(), "$.args.where")?;
-    let role_filter = permission.map(|p| p.filter.clone()).unwrap_or_else(BoolExp::always_true);
+    let role_filter = permission
+        .map(|p| p.filter.clone())
+        .unwrap_or_else(BoolExp::always_true);
     Ok(CountIr {
         table: table.name.clone(),
         filter: ir::and(vec![client, role_filter]),
@@ -82,7 +84,9 @@ fn build_select(
         }
     }
     let client = ctx.client_where(table, query.where_.as_ref(), &format!("{path}.where"))?;
-    let role_filter = permission.map(|p| p.filter.clone()).unwrap_or_else(BoolExp::always_true);
+    let role_filter = permission
+        .map(|p| p.filter.clone())
+        .unwrap_or_else(BoolExp::always_true);
     let order_by = query
         .order_by
         .iter()
@@ -120,7 +124,10 @@ fn order_by_ir(
             .relationship(name)
             .filter(|r| r.kind == graft_schema::RelationshipKind::Object)
             .ok_or_else(|| {
-                RqlError::not_exists(format!("no such object relationship exists: \"{name}\""), path)
+                RqlError::not_exists(
+                    format!("no such object relationship exists: \"{name}\""),
+                    path,
+                )
             })?;
         let target = ctx.table(&relationship.target)?;
         let filter = ctx
@@ -137,10 +144,10 @@ fn order_by_ir(
     if current.column(column).is_none() {
         return Err(no_such_column(column, path));
     }
-    if let Some(permission) = ctx.select_permission(current, path)? {
-        if !permission.columns.contains(column) {
-            return Err(ctx.column_denied("select", column, path));
-        }
+    if let Some(permission) = ctx.select_permission(current, path)?
+        && !permission.columns.contains(column)
+    {
+        return Err(ctx.column_denied("select", column, path));
     }
     Ok(OrderByIr {
         path: hops,

@@ -183,5 +183,8 @@ pub fn session(role: &str, variables: &[(&str, &str)]) -> Session {
 }
 
 pub fn user(id: &str) -> Session {
-    session("user", &[("x-hasura-user-id", id), ("x-hasura-bio", "hello")])
+    session(
+        "user",
+        &[("x-hasura-user-id", id), ("x-hasura-bio", "hello")],
+    )
 }
