@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 
 DATA="${GRAFT_CONFORMANCE_DATA:-../shared/hasura-conformance}"
 
+echo "== optional test extras (PostGIS, en_US.UTF-8)"
+./scripts/test-extras.sh
+
 echo "== format and lints"
 cargo fmt --all -- --check
 cargo clippy --release --workspace --all-targets -- -D warnings
@@ -21,4 +24,8 @@ cargo run --release -q -p graft-conformance -- \
   --json target/conformance-results.json
 
 echo "== unit and end-to-end tests"
-cargo test --release --workspace
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+cargo test --release --workspace 2>&1 | tee "$log"
+# One closing line for the whole suite, summed over every test binary.
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"

@@ -7,6 +7,11 @@
 //! variables coerced) or Hasura-shaped `GqlError`s (`parse_and_validate`); and the JSON answer
 //! of `__schema`/`__type` queries (`introspect`), which needs no database.
 //!
+//! Mutations (`insert_<t>`, `update_<t>`, `delete_<t>` and their `_one`/`_by_pk`/`_many`
+//! variants) follow the role's insert, update and delete permissions; `backend_only` ones
+//! appear only when `SchemaOptions::use_backend_only_permissions` is set. A role without any
+//! mutation field has no `mutation_root`, and a mutation gets "no mutations exist".
+//!
 //! Sits after `auth` and before `ir`: validation sees only the part of the schema the role may
 //! see, so a field the role may not select is "not found", exactly as in Hasura.
 
@@ -14,16 +19,20 @@ mod build;
 mod error;
 mod hasura_check;
 mod introspection;
+mod mutation_check;
 mod names;
 mod operation;
 mod scalars;
 mod sdl;
 mod validate;
 
-pub use build::{SchemaOptions, schema_for_role, sdl_for_role};
+pub use build::{Mutability, SchemaOptions, schema_for_role, sdl_for_role};
 pub use error::{GqlError, GqlSchemaError};
 pub use introspection::{introspect, is_introspection_only};
-pub use names::{RootField, RootFieldKind, TableNames, root_field, table_type_name};
+pub use names::{
+    MutationFieldKind, RootField, RootFieldKind, TableNames, mutation_root_field, root_field,
+    table_type_name,
+};
 pub use operation::{Field, OperationKind, ValidOperation};
 pub use scalars::{ColumnScalar, ScalarFamily, column_scalar};
 pub use validate::parse_and_validate;

@@ -70,7 +70,7 @@ pub struct RootField {
     pub description: String,
 }
 
-/// Which root field of a table (the keys of `custom_root_fields`).
+/// Which query root field of a table (the keys of `custom_root_fields`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RootFieldKind {
     Select,
@@ -86,31 +86,123 @@ impl RootFieldKind {
             RootFieldKind::SelectAggregate => "select_aggregate",
         }
     }
+
+    /// The default field name and description (before custom root fields apply).
+    fn default(self, names: &TableNames) -> (String, String) {
+        let table = &names.display;
+        match self {
+            RootFieldKind::Select => (
+                names.type_name.clone(),
+                format!("fetch data from the table: \"{table}\""),
+            ),
+            RootFieldKind::SelectByPk => (
+                names.derived("by_pk"),
+                format!("fetch data from the table: \"{table}\" using primary key columns"),
+            ),
+            RootFieldKind::SelectAggregate => (
+                names.aggregate(),
+                format!("fetch aggregated fields from the table: \"{table}\""),
+            ),
+        }
+    }
+}
+
+/// Which mutation root field of a table (the keys of `custom_root_fields`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MutationFieldKind {
+    Insert,
+    InsertOne,
+    Update,
+    UpdateByPk,
+    UpdateMany,
+    Delete,
+    DeleteByPk,
+}
+
+impl MutationFieldKind {
+    pub const ALL: [MutationFieldKind; 7] = [
+        MutationFieldKind::Insert,
+        MutationFieldKind::InsertOne,
+        MutationFieldKind::Update,
+        MutationFieldKind::UpdateByPk,
+        MutationFieldKind::UpdateMany,
+        MutationFieldKind::Delete,
+        MutationFieldKind::DeleteByPk,
+    ];
+
+    fn key(self) -> &'static str {
+        match self {
+            MutationFieldKind::Insert => "insert",
+            MutationFieldKind::InsertOne => "insert_one",
+            MutationFieldKind::Update => "update",
+            MutationFieldKind::UpdateByPk => "update_by_pk",
+            MutationFieldKind::UpdateMany => "update_many",
+            MutationFieldKind::Delete => "delete",
+            MutationFieldKind::DeleteByPk => "delete_by_pk",
+        }
+    }
+
+    fn default(self, names: &TableNames) -> (String, String) {
+        let base = &names.type_name;
+        let table = &names.display;
+        match self {
+            MutationFieldKind::Insert => (
+                format!("insert_{base}"),
+                format!("insert data into the table: \"{table}\""),
+            ),
+            MutationFieldKind::InsertOne => (
+                format!("insert_{base}_one"),
+                format!("insert a single row into the table: \"{table}\""),
+            ),
+            MutationFieldKind::Update => (
+                format!("update_{base}"),
+                format!("update data of the table: \"{table}\""),
+            ),
+            MutationFieldKind::UpdateByPk => (
+                format!("update_{base}_by_pk"),
+                format!("update single row of the table: \"{table}\""),
+            ),
+            // "multiples" is Hasura's wording.
+            MutationFieldKind::UpdateMany => (
+                format!("update_{base}_many"),
+                format!("update multiples rows of table: \"{table}\""),
+            ),
+            MutationFieldKind::Delete => (
+                format!("delete_{base}"),
+                format!("delete data from the table: \"{table}\""),
+            ),
+            MutationFieldKind::DeleteByPk => (
+                format!("delete_{base}_by_pk"),
+                format!("delete single row from the table: \"{table}\""),
+            ),
+        }
+    }
+}
+
+/// The mutation root field of `kind` for a table, with custom names and comments applied.
+pub fn mutation_root_field(
+    table: &TableModel,
+    names: &TableNames,
+    kind: MutationFieldKind,
+) -> RootField {
+    let (name, description) = kind.default(names);
+    customized(table, kind.key(), name, description)
 }
 
 /// The root field of `kind` for a table, with custom names and comments applied.
 pub fn root_field(table: &TableModel, names: &TableNames, kind: RootFieldKind) -> RootField {
-    let (default_name, default_description) = match kind {
-        RootFieldKind::Select => (
-            names.type_name.clone(),
-            format!("fetch data from the table: \"{}\"", names.display),
-        ),
-        RootFieldKind::SelectByPk => (
-            names.derived("by_pk"),
-            format!(
-                "fetch data from the table: \"{}\" using primary key columns",
-                names.display
-            ),
-        ),
-        RootFieldKind::SelectAggregate => (
-            names.aggregate(),
-            format!(
-                "fetch aggregated fields from the table: \"{}\"",
-                names.display
-            ),
-        ),
-    };
-    let custom = table.configuration.custom_root_fields.get(kind.key());
+    let (name, description) = kind.default(names);
+    customized(table, kind.key(), name, description)
+}
+
+/// Applies `custom_root_fields[key]` (a name, or `{name, comment}`) to a default field.
+fn customized(
+    table: &TableModel,
+    key: &str,
+    default_name: String,
+    default_description: String,
+) -> RootField {
+    let custom = table.configuration.custom_root_fields.get(key);
     let (name, comment) = match custom {
         Some(Value::String(name)) => (Some(name.clone()), None),
         Some(Value::Object(object)) => (

@@ -27,6 +27,8 @@ pub struct FieldDef {
     pub description: Option<String>,
     pub ty: String,
     pub args: BTreeMap<String, ArgDef>,
+    /// The default of an input field, as GraphQL value text (`[]`).
+    pub default_value: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -41,7 +43,13 @@ impl FieldDef {
             description: None,
             ty: ty.into(),
             args: BTreeMap::new(),
+            default_value: None,
         }
+    }
+
+    pub fn with_default(mut self, value: impl Into<String>) -> Self {
+        self.default_value = Some(value.into());
+        self
     }
 
     pub fn described(ty: impl Into<String>, description: Option<String>) -> Self {
@@ -145,7 +153,11 @@ impl Sdl {
                             }
                             out.push_str("  )");
                         }
-                        let _ = writeln!(out, ": {}", field.ty);
+                        let _ = write!(out, ": {}", field.ty);
+                        if let Some(default) = &field.default_value {
+                            let _ = write!(out, " = {default}");
+                        }
+                        out.push('\n');
                     }
                     out.push_str("}\n");
                 }

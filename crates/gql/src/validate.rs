@@ -1,9 +1,11 @@
 //! Request document → `ValidOperation`: parse, Hasura-style checks, apollo-compiler's full
-//! validation, operation selection and variable coercion, in that order. Errors come out in
+//! validation, operation selection, variable coercion and, for mutations, the argument checks
+//! Hasura makes while parsing (`mutation_check`), in that order. Errors come out in
 //! Hasura's shape; Hasura reports one error per request, so the list holds the first found.
 
 use crate::error::GqlError;
 use crate::hasura_check::HasuraCheck;
+use crate::mutation_check::check_mutation_fields;
 use crate::operation::{ValidOperation, normalize};
 use apollo_compiler::ast;
 use apollo_compiler::response::JsonMap;
@@ -56,6 +58,9 @@ pub fn parse_and_validate(
         .map_err(|e| vec![GqlError::validation("$", e.message().to_string())])?;
     let executable = Arc::new(executable);
     let root_fields = normalize(schema, &executable, &operation, &coerced);
+    if operation.operation_type == ast::OperationType::Mutation {
+        check_mutation_fields(&root_fields).map_err(|e| vec![e])?;
+    }
     Ok(ValidOperation::new(
         executable,
         operation,

@@ -61,5 +61,60 @@ fn full_introspection_query_runs() {
         result["data"]["__schema"]["queryType"]["name"],
         "query_root"
     );
-    assert!(result["data"]["__schema"]["mutationType"].is_null());
+    assert_eq!(
+        result["data"]["__schema"]["mutationType"]["name"],
+        "mutation_root"
+    );
+    let on_conflict = types
+        .iter()
+        .find(|t| t["name"] == "article_on_conflict")
+        .unwrap();
+    let update_columns = on_conflict["inputFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "update_columns")
+        .unwrap();
+    assert_eq!(update_columns["defaultValue"], "[]");
+}
+
+/// The shape of `<t>_insert_input` as Hasura's introspection shows it: every column nullable,
+/// relationships as nested inserts, fields sorted by name.
+#[test]
+fn insert_input_shape() {
+    let model = fixture::model();
+    let schema = schema_for_role(&model, "user", &fixture::options(&model)).unwrap();
+    let query = r#"{ __type(name: "article_insert_input") {
+        kind name description
+        inputFields { name description defaultValue type { kind name ofType { kind name ofType { kind name } } } }
+    } }"#;
+    let op = parse_and_validate(&schema, query, None, None).unwrap();
+    let scalar = |name: &str| json!({"kind": "SCALAR", "name": name, "ofType": null});
+    let field = |name: &str, ty: serde_json::Value| json!({"name": name, "description": null, "defaultValue": null, "type": ty});
+    assert_eq!(
+        introspect(&schema, &op),
+        json!({"data": {"__type": {
+            "kind": "INPUT_OBJECT",
+            "name": "article_insert_input",
+            "description": "input type for inserting data into table \"article\"",
+            "inputFields": [
+                field("author", json!({"kind": "INPUT_OBJECT", "name": "author_obj_rel_insert_input", "ofType": null})),
+                field("id", scalar("Int")),
+                field("meta", scalar("jsonb")),
+                field("status", json!({"kind": "ENUM", "name": "article_status_enum", "ofType": null})),
+                field("title", scalar("String")),
+            ]
+        }}})
+    );
+}
+
+/// A relation the role cannot insert into has no insert input (Hasura's
+/// `track_untrack_materialized_view.yaml` asks for `articles_insert_input` and gets null).
+#[test]
+fn no_insert_input_without_insert() {
+    let model = fixture::model();
+    let schema = schema_for_role(&model, "user", &fixture::options(&model)).unwrap();
+    let query = r#"query checkMutation { __type(name: "article_status_insert_input") { name } }"#;
+    let op = parse_and_validate(&schema, query, None, None).unwrap();
+    assert_eq!(introspect(&schema, &op), json!({"data": {"__type": null}}));
 }

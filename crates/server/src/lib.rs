@@ -10,6 +10,7 @@
 mod catalog_store;
 mod config;
 mod error;
+mod graphql;
 mod metadata_api;
 mod routes;
 mod session;

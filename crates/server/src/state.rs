@@ -5,6 +5,7 @@
 use crate::catalog_store;
 use crate::config::ServerConfig;
 use crate::error::ApiError;
+use crate::graphql::schemas::{RoleSchemas, schema_options};
 use arc_swap::ArcSwap;
 use graft_catalog::DbCatalog;
 use graft_execute::{Pool, connect_pool};
@@ -32,6 +33,8 @@ pub struct SchemaCache {
     pub model: Model,
     pub inconsistencies: Vec<Inconsistency>,
     pub pools: HashMap<String, Pool>,
+    /// Each role's GraphQL schema, built on first use from this cache's model.
+    pub role_schemas: RoleSchemas,
 }
 
 impl SchemaCache {
@@ -190,6 +193,7 @@ pub async fn build_cache(
             found.reason = reason;
         }
     }
+    let options = schema_options(&output.model, &catalogs, &pools).await;
     SchemaCache {
         metadata,
         resource_version,
@@ -197,6 +201,7 @@ pub async fn build_cache(
         model: output.model,
         inconsistencies,
         pools,
+        role_schemas: RoleSchemas::new(options),
     }
 }
 

@@ -23,12 +23,118 @@ pub struct SelectIr {
     pub order_by: Vec<OrderByIr>,
     pub limit: Option<u64>,
     pub offset: Option<u64>,
+    /// `DISTINCT ON` these columns; `order_by` then starts with them.
+    pub distinct_on: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum FieldIr {
     Column(ColumnField),
     Relationship(RelationshipField),
+    /// An aggregate of the rows of an array relationship (GraphQL `articles_aggregate`).
+    RelationshipAggregate(RelationshipAggregateField),
+    /// A constant string: GraphQL's `__typename`.
+    Typename(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelationshipAggregateField {
+    /// (column of the parent, column of the target) pairs that must be equal.
+    pub mapping: Vec<(String, String)>,
+    pub aggregate: Box<AggregateIr>,
+}
+
+/// `{aggregate {count sum {..} ..} nodes {..}}` over the rows `rows` selects (its filter,
+/// order, limit, offset and distinct apply; its `fields` are unused).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AggregateIr {
+    pub rows: SelectIr,
+    /// Output key → what it holds, in output order.
+    pub output: Vec<(String, AggregateOutput)>,
+    /// A permission's row limit when aggregates are also asked: Hasura aggregates over every
+    /// row the filter allows and applies the permission limit to `nodes` alone.
+    pub nodes_limit: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AggregateOutput {
+    Typename(String),
+    /// The rows themselves, as a JSON array of objects.
+    Nodes(Vec<(String, FieldIr)>),
+    /// An object of aggregate values.
+    Aggregate(Vec<(String, AggregateValue)>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AggregateValue {
+    Typename(String),
+    /// `count(*)`, or of the rows where `columns` are not null, or of their distinct values.
+    Count {
+        columns: Vec<String>,
+        distinct: bool,
+    },
+    /// `sum { a b }`: one function applied to several columns, as an object.
+    Function {
+        function: AggregateFunction,
+        columns: Vec<(String, AggregateColumn)>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AggregateColumn {
+    Typename(String),
+    Column(ColumnField),
+}
+
+/// The aggregate functions Hasura exposes, named as in GraphQL and in SQL alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggregateFunction {
+    Sum,
+    Avg,
+    Max,
+    Min,
+    Stddev,
+    StddevPop,
+    StddevSamp,
+    VarPop,
+    VarSamp,
+    Variance,
+}
+
+impl AggregateFunction {
+    pub fn from_name(name: &str) -> Option<AggregateFunction> {
+        use AggregateFunction::*;
+        Some(match name {
+            "sum" => Sum,
+            "avg" => Avg,
+            "max" => Max,
+            "min" => Min,
+            "stddev" => Stddev,
+            "stddev_pop" => StddevPop,
+            "stddev_samp" => StddevSamp,
+            "var_pop" => VarPop,
+            "var_samp" => VarSamp,
+            "variance" => Variance,
+            _ => return None,
+        })
+    }
+
+    /// The Postgres function's name.
+    pub fn sql_name(self) -> &'static str {
+        use AggregateFunction::*;
+        match self {
+            Sum => "sum",
+            Avg => "avg",
+            Max => "max",
+            Min => "min",
+            Stddev => "stddev",
+            StddevPop => "stddev_pop",
+            StddevSamp => "stddev_samp",
+            VarPop => "var_pop",
+            VarSamp => "var_samp",
+            Variance => "variance",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +143,9 @@ pub struct ColumnField {
     pub pg_type: PgType,
     /// Output the value as a JSON string (bigint and numeric under `stringify_numeric`).
     pub as_text: bool,
+    /// For json/jsonb columns, the part of the document at this path (`#>`), from GraphQL's
+    /// `path` argument (`$.a.b[0]` → `["a", "b", "0"]`).
+    pub json_path: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,13 +168,30 @@ pub enum NullsOrder {
     Last,
 }
 
-/// Order by a column of the table, or of a row reached through object relationships.
+/// Order by a column of the table, or of a row reached through object relationships, or by an
+/// aggregate of an array relationship of that row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderByIr {
     pub path: Vec<OrderByHop>,
-    pub column: String,
+    pub target: OrderByTarget,
     pub direction: OrderDirection,
     pub nulls: Option<NullsOrder>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum OrderByTarget {
+    Column(String),
+    /// An aggregate of the rows an array relationship reaches (`articles_aggregate {count}`).
+    Aggregate {
+        relationship: Box<OrderByHop>,
+        value: OrderByAggregate,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum OrderByAggregate {
+    Count,
+    Function(AggregateFunction, String),
 }
 
 /// One object relationship crossed by an order-by path, with the target's permission filter.
@@ -212,14 +338,34 @@ pub trait SessionVariables {
 impl SessionVariables for SelectIr {
     fn session_variables(&self, out: &mut Vec<String>) {
         self.filter.session_variables(out);
-        for (_, field) in &self.fields {
-            if let FieldIr::Relationship(rel) = field {
-                rel.select.session_variables(out);
-            }
-        }
+        fields_session_variables(&self.fields, out);
         for item in &self.order_by {
             for hop in &item.path {
                 hop.filter.session_variables(out);
+            }
+            if let OrderByTarget::Aggregate { relationship, .. } = &item.target {
+                relationship.filter.session_variables(out);
+            }
+        }
+    }
+}
+
+fn fields_session_variables(fields: &[(String, FieldIr)], out: &mut Vec<String>) {
+    for (_, field) in fields {
+        match field {
+            FieldIr::Relationship(rel) => rel.select.session_variables(out),
+            FieldIr::RelationshipAggregate(rel) => rel.aggregate.session_variables(out),
+            FieldIr::Column(_) | FieldIr::Typename(_) => {}
+        }
+    }
+}
+
+impl SessionVariables for AggregateIr {
+    fn session_variables(&self, out: &mut Vec<String>) {
+        self.rows.session_variables(out);
+        for (_, output) in &self.output {
+            if let AggregateOutput::Nodes(fields) = output {
+                fields_session_variables(fields, out);
             }
         }
     }

@@ -2,17 +2,21 @@
 //! one SQL statement (a `graft-sql` AST, printed) whose single column is the final JSON.
 //!
 //! In: for the v1 data API (`select`, `count`, `insert`, `update`, `delete` of `POST /v1/query`),
-//! the request's `args`, the session and the resolved source model ([`translate_rql`]). Out: a
+//! the request's `args`, the session and the resolved source model ([`translate_rql`]); for
+//! GraphQL queries, a validated `graft_gql::ValidOperation` instead
+//! ([`graphql::translate_graphql_query`], whose statement yields the `data` object). Out: a
 //! [`PreparedSql`]: SQL text and its parameters, every one sent as text (`$1` is always the
 //! session variables as one JSON document). Postgres builds the response JSON
 //! (`json_build_object`, `json_agg`, `LEFT JOIN LATERAL`), and the server passes it through.
 //!
 //! Sits after `graft-schema` (the model) and before `graft-execute` (which runs the statement).
-//! The IR → SQL modules ([`select`], [`mutation`], [`boolexp`]) know nothing of the v1 API, so the
-//! GraphQL engine reuses them with its own IR builder; [`rql`] is the v1 IR builder.
+//! The IR → SQL modules ([`select`], [`aggregate`], [`mutation`], [`boolexp`]) know nothing of
+//! the API that built the IR: [`rql`] is the v1 IR builder, [`graphql`] the GraphQL one.
 
+pub mod aggregate;
 pub mod boolexp;
 mod error;
+pub mod graphql;
 pub mod ir;
 pub mod mutation;
 pub mod rql;

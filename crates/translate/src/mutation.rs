@@ -263,9 +263,10 @@ fn response(cte: &TableAlias, output: &MutationOutput, ctx: &mut SqlContext) -> 
                 .iter()
                 .map(|(key, field)| {
                     let value = match field {
-                        FieldIr::Column(c) => output_column(&rows, c),
+                        FieldIr::Column(c) => output_column(&rows, c, ctx),
                         // v1 `returning` names columns only; nested selects are the GraphQL engine's.
-                        FieldIr::Relationship(_) => Expr::Null,
+                        FieldIr::Typename(name) => Expr::StringLiteral(name.clone()),
+                        FieldIr::Relationship(_) | FieldIr::RelationshipAggregate(_) => Expr::Null,
                     };
                     (key.clone(), value)
                 })

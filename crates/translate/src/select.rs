@@ -20,16 +20,18 @@
 //! `ob<i>` columns so the aggregate above can keep that order (`json_agg(... ORDER BY ...)`):
 //! Postgres does not promise that an aggregate sees a subquery's rows in the subquery's order.
 
+use crate::aggregate;
 use crate::boolexp::{self, Scope, SqlContext, and, cast, column, join_condition, table_name};
-use crate::ir::{self, CountIr, FieldIr, OrderByIr, SelectIr};
+use crate::ir::{self, CountIr, FieldIr, OrderByAggregate, OrderByIr, OrderByTarget, SelectIr};
+use crate::value::ParamFormat;
 use graft_schema::RelationshipKind;
 use graft_sql::ast::{
-    ColumnAlias, ColumnName, Expr, From, Join, NullsOrder, OrderByElement, OrderDirection, Select,
-    SelectList, Statement, TableAlias, TypeName,
+    ColumnAlias, ColumnName, Expr, From, Join, NullsOrder, Op, OrderByElement, OrderDirection,
+    Select, SelectList, Statement, TableAlias, TypeName,
 };
 use graft_sql::helpers::{builtin, json_agg_or_empty, json_object};
 
-const JSON_COLUMN: &str = "json";
+pub(crate) const JSON_COLUMN: &str = "json";
 
 /// The statement for a top-level select: a JSON array of objects.
 pub fn select_statement(ir: &SelectIr, ctx: &mut SqlContext) -> Statement {
@@ -80,7 +82,7 @@ pub fn object_select(
     rows_select(ir, parent, true, ctx).0
 }
 
-type OrderKey = (String, OrderDirection, Option<NullsOrder>);
+pub(crate) type OrderKey = (String, OrderDirection, Option<NullsOrder>);
 
 /// One row per result object: `json_build_object(...) AS "json"` plus the order keys. With a
 /// parent, only the rows related to the parent row; `single` limits to one row (object
@@ -91,36 +93,24 @@ fn rows_select(
     single: bool,
     ctx: &mut SqlContext,
 ) -> (Select, Vec<OrderKey>) {
+    rows_select_with(ir, parent, single, ctx, |alias, joins, ctx| {
+        let object = object_expr(&ir.fields, alias, joins, ctx);
+        vec![(object, ColumnAlias::new(JSON_COLUMN))]
+    })
+}
+
+/// The rows of `ir` (filtered, distinct, ordered, limited), with the select items `items` makes
+/// from the row's alias (adding the joins they need) followed by the order keys `ob<i>`.
+pub(crate) fn rows_select_with(
+    ir: &SelectIr,
+    parent: Option<(&TableAlias, &[(String, String)])>,
+    single: bool,
+    ctx: &mut SqlContext,
+    items: impl FnOnce(&TableAlias, &mut Vec<Join>, &mut SqlContext) -> Vec<(Expr, ColumnAlias)>,
+) -> (Select, Vec<OrderKey>) {
     let alias = ctx.aliases.next_alias();
     let mut joins = Vec::new();
-    let mut pairs: Vec<(String, Expr)> = Vec::with_capacity(ir.fields.len());
-    for (key, field) in &ir.fields {
-        let value = match field {
-            FieldIr::Column(c) => output_column(&alias, c),
-            FieldIr::Relationship(rel) => {
-                let nested = match rel.kind {
-                    RelationshipKind::Object => {
-                        object_select(&rel.select, Some((&alias, &rel.mapping)), ctx)
-                    }
-                    RelationshipKind::Array => {
-                        array_select(&rel.select, Some((&alias, &rel.mapping)), ctx)
-                    }
-                };
-                let rel_alias = ctx.aliases.next_prefixed("rel");
-                joins.push(Join::Left {
-                    from: From::Subquery {
-                        select: Box::new(nested),
-                        alias: rel_alias.clone(),
-                        lateral: true,
-                    },
-                    on: Expr::Bool(true),
-                });
-                column(&rel_alias, JSON_COLUMN)
-            }
-        };
-        pairs.push((key.clone(), value));
-    }
-    let mut items = vec![(json_object(pairs), ColumnAlias::new(JSON_COLUMN))];
+    let mut items = items(&alias, &mut joins, ctx);
     let mut order_by = Vec::new();
     let mut order_keys = Vec::new();
     if !single {
@@ -149,6 +139,9 @@ fn rows_select(
     };
     conditions.push(boolexp::translate(&ir.filter, &Scope::root(&alias), ctx));
     let mut select = Select::new(items);
+    if !single {
+        select.distinct_on = ir.distinct_on.iter().map(|c| column(&alias, c)).collect();
+    }
     select.from = Some(From::Table {
         name: table_name(&ir.table),
         alias,
@@ -165,9 +158,64 @@ fn rows_select(
     (select, order_keys)
 }
 
-/// A column as it goes into the JSON object: as text when numbers are stringified.
-pub fn output_column(alias: &TableAlias, field: &ir::ColumnField) -> Expr {
-    let value = column(alias, &field.column);
+/// `json_build_object('key', value, ...)` of one row (alias `alias`), keys in output order.
+/// Relationships become `LEFT JOIN LATERAL` subqueries pushed onto `joins`.
+pub(crate) fn object_expr(
+    fields: &[(String, FieldIr)],
+    alias: &TableAlias,
+    joins: &mut Vec<Join>,
+    ctx: &mut SqlContext,
+) -> Expr {
+    let mut pairs: Vec<(String, Expr)> = Vec::with_capacity(fields.len());
+    for (key, field) in fields {
+        let nested = match field {
+            FieldIr::Column(c) => {
+                pairs.push((key.clone(), output_column(alias, c, ctx)));
+                continue;
+            }
+            FieldIr::Typename(name) => {
+                pairs.push((key.clone(), Expr::StringLiteral(name.clone())));
+                continue;
+            }
+            FieldIr::Relationship(rel) => match rel.kind {
+                RelationshipKind::Object => {
+                    object_select(&rel.select, Some((alias, &rel.mapping)), ctx)
+                }
+                RelationshipKind::Array => {
+                    array_select(&rel.select, Some((alias, &rel.mapping)), ctx)
+                }
+            },
+            FieldIr::RelationshipAggregate(rel) => {
+                aggregate::aggregate_select(&rel.aggregate, Some((alias, &rel.mapping)), ctx)
+            }
+        };
+        let rel_alias = ctx.aliases.next_prefixed("rel");
+        joins.push(Join::Left {
+            from: From::Subquery {
+                select: Box::new(nested),
+                alias: rel_alias.clone(),
+                lateral: true,
+            },
+            on: Expr::Bool(true),
+        });
+        pairs.push((key.clone(), column(&rel_alias, JSON_COLUMN)));
+    }
+    json_object(pairs)
+}
+
+/// A column as it goes into the JSON object: as text when numbers are stringified, the part at
+/// its path for a json column with one (`"_t0"."doc" #> $2::text[]`).
+pub fn output_column(alias: &TableAlias, field: &ir::ColumnField, ctx: &mut SqlContext) -> Expr {
+    let mut value = column(alias, &field.column);
+    if let Some(path) = &field.json_path {
+        let path = serde_json::Value::Array(path.iter().cloned().map(Into::into).collect());
+        let path = ctx.literal(&path, TypeName::new("text").array(), ParamFormat::Array);
+        value = Expr::BinaryOp {
+            left: Box::new(value),
+            op: Op::JsonGetPath,
+            right: Box::new(path),
+        };
+    }
     if field.as_text {
         cast(value, TypeName::new("text"))
     } else {
@@ -176,31 +224,64 @@ pub fn output_column(alias: &TableAlias, field: &ir::ColumnField) -> Expr {
 }
 
 /// A column of the row, or of a row reached through object relationships:
-/// `(SELECT "_t3"."name" FROM "public"."author" AS "_t3" WHERE "_t0"."author_id" = "_t3"."id" LIMIT 1)`.
+/// `(SELECT "_t3"."name" FROM "public"."author" AS "_t3" WHERE "_t0"."author_id" = "_t3"."id" LIMIT 1)`,
+/// or an aggregate of an array relationship of that row:
+/// `(SELECT count(*) FROM "public"."article" AS "_t4" WHERE "_t0"."id" = "_t4"."author_id")`.
 fn order_expr(alias: &TableAlias, item: &OrderByIr, ctx: &mut SqlContext) -> Expr {
     fn hop(
         parent: &TableAlias,
         hops: &[ir::OrderByHop],
-        column_name: &str,
+        target: &OrderByTarget,
         ctx: &mut SqlContext,
     ) -> Expr {
         let Some((first, rest)) = hops.split_first() else {
-            return column(parent, column_name);
+            return match target {
+                OrderByTarget::Column(name) => column(parent, name),
+                OrderByTarget::Aggregate {
+                    relationship,
+                    value,
+                } => {
+                    let alias = ctx.aliases.next_alias();
+                    let value = match value {
+                        OrderByAggregate::Count => builtin("count", vec![Expr::Star]),
+                        OrderByAggregate::Function(function, name) => {
+                            builtin(function.sql_name(), vec![column(&alias, name)])
+                        }
+                    };
+                    related_value(parent, relationship, alias, value, false, ctx)
+                }
+            };
         };
         let alias = ctx.aliases.next_alias();
-        let value = hop(&alias, rest, column_name, ctx);
-        let mut conditions = join_condition(parent, &alias, &first.mapping);
-        conditions.push(boolexp::translate(&first.filter, &Scope::root(&alias), ctx));
-        let mut select = Select::new(vec![(value, ColumnAlias::new("key"))]);
-        select.from = Some(From::Table {
-            name: table_name(&first.target),
-            alias,
-        });
-        select.where_ = Some(and(conditions));
-        select.limit = Some(Expr::Int(1));
-        Expr::ScalarSubquery(Box::new(select))
+        let value = hop(&alias, rest, target, ctx);
+        related_value(parent, first, alias, value, true, ctx)
     }
-    hop(alias, &item.path, &item.column, ctx)
+    hop(alias, &item.path, &item.target, ctx)
+}
+
+/// `(SELECT value FROM target AS alias WHERE <mapping> AND <filter> [LIMIT 1])`
+fn related_value(
+    parent: &TableAlias,
+    relationship: &ir::OrderByHop,
+    alias: TableAlias,
+    value: Expr,
+    single: bool,
+    ctx: &mut SqlContext,
+) -> Expr {
+    let mut conditions = join_condition(parent, &alias, &relationship.mapping);
+    conditions.push(boolexp::translate(
+        &relationship.filter,
+        &Scope::root(&alias),
+        ctx,
+    ));
+    let mut select = Select::new(vec![(value, ColumnAlias::new("key"))]);
+    select.from = Some(From::Table {
+        name: table_name(&relationship.target),
+        alias,
+    });
+    select.where_ = Some(and(conditions));
+    select.limit = single.then_some(Expr::Int(1));
+    Expr::ScalarSubquery(Box::new(select))
 }
 
 fn direction(direction: ir::OrderDirection) -> OrderDirection {

@@ -134,6 +134,7 @@ async fn run_plans(
     std::fs::create_dir_all(&log_dir)
         .with_context(|| format!("cannot create {}", log_dir.display()))?;
     let db = database::DbServer::start(args.pg_url.as_deref()).await?;
+    db.prepare_template().await?;
     let context = Arc::new(runner::RunContext {
         db,
         graft_bin,

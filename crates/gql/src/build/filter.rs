@@ -1,6 +1,7 @@
 //! `<table>_bool_exp` and the `<Scalar>_comparison_exp` types its columns use.
 
 use super::{Builder, ColumnType};
+use crate::names::TableNames;
 use crate::scalars::{ColumnScalar, ScalarFamily};
 use crate::sdl::{FieldDef, TypeKind};
 use graft_metadata::QualifiedTable;
@@ -47,23 +48,24 @@ const STRING_OPERATORS: [(&str, &str); 10] = [
 impl Builder<'_> {
     /// `<table>_bool_exp`: `_and`/`_or`/`_not`, a comparison per column, and the target's
     /// expression per relationship.
+    ///
+    /// A role may delete or update rows of a table it cannot select; the `where` of those
+    /// mutations still has this type, with only the logical connectives, as in Hasura.
     pub(super) fn bool_exp(&mut self, table: &QualifiedTable) -> String {
         let Some(view) = self.view(table) else {
-            return String::new();
+            return match self.source.table(table) {
+                Some(model) => {
+                    let names = TableNames::of(model);
+                    self.bool_exp_connectives(&names);
+                    names.bool_exp()
+                }
+                None => String::new(),
+            };
         };
         let name = view.names.bool_exp();
-        let description = format!(
-            "Boolean expression to filter rows from the table \"{}\". All fields are combined with a logical 'AND'.",
-            view.names.display
-        );
-        if !self.sdl.add(&name, TypeKind::Input, Some(description)) {
+        if !self.bool_exp_connectives(&view.names) {
             return name;
         }
-        self.sdl
-            .field(&name, "_and", FieldDef::new(format!("[{name}!]")));
-        self.sdl
-            .field(&name, "_or", FieldDef::new(format!("[{name}!]")));
-        self.sdl.field(&name, "_not", FieldDef::new(name.clone()));
         for column in &view.columns {
             let comparison = self.comparison_exp(&column.ty);
             self.sdl
@@ -83,6 +85,24 @@ impl Builder<'_> {
             }
         }
         name
+    }
+
+    /// Declares `<table>_bool_exp` with `_and`, `_or` and `_not`; false if it already existed.
+    fn bool_exp_connectives(&mut self, names: &TableNames) -> bool {
+        let name = names.bool_exp();
+        let description = format!(
+            "Boolean expression to filter rows from the table \"{}\". All fields are combined with a logical 'AND'.",
+            names.display
+        );
+        if !self.sdl.add(&name, TypeKind::Input, Some(description)) {
+            return false;
+        }
+        self.sdl
+            .field(&name, "_and", FieldDef::new(format!("[{name}!]")));
+        self.sdl
+            .field(&name, "_or", FieldDef::new(format!("[{name}!]")));
+        self.sdl.field(&name, "_not", FieldDef::new(name.clone()));
+        true
     }
 
     /// The comparison type of a column type, created on first use.

@@ -7,8 +7,13 @@
 
 mod aggregate;
 mod filter;
+mod insert;
+mod mutation;
 mod object;
 mod order_by;
+mod update;
+
+pub use mutation::Mutability;
 
 use crate::error::GqlSchemaError;
 use crate::names::TableNames;
@@ -19,6 +24,7 @@ use apollo_compiler::validation::Valid;
 use graft_metadata::QualifiedTable;
 use graft_schema::{ADMIN_ROLE, ColumnInfo, Model, Relationship, SourceModel, TableModel};
 use indexmap::IndexMap;
+use mutation::MutationView;
 use std::collections::HashMap;
 
 /// What the schema needs beyond the model.
@@ -31,6 +37,14 @@ pub struct SchemaOptions {
     /// Columns that reference an enum table by a foreign key: table → column → enum table.
     /// Such columns get the enum type instead of their scalar.
     pub enum_references: HashMap<QualifiedTable, HashMap<String, QualifiedTable>>,
+    /// Whether Postgres can insert, update and delete through each relation (views are
+    /// mutable only when auto-updatable). A table missing here is judged by its kind:
+    /// materialized views are read-only, everything else is mutable.
+    pub mutability: HashMap<QualifiedTable, Mutability>,
+    /// Hasura's "backend" scenario: the request carries the admin secret and
+    /// `x-hasura-use-backend-only-permissions: true`. Only then do `backend_only` insert,
+    /// update and delete permissions produce mutation fields.
+    pub use_backend_only_permissions: bool,
 }
 
 impl Default for SchemaOptions {
@@ -39,13 +53,16 @@ impl Default for SchemaOptions {
             source: graft_metadata::DEFAULT_SOURCE.to_string(),
             enum_values: HashMap::new(),
             enum_references: HashMap::new(),
+            mutability: HashMap::new(),
+            use_backend_only_permissions: false,
         }
     }
 }
 
 impl SchemaOptions {
-    /// Fills `enum_references` from the foreign keys of the catalog: every single-column foreign
-    /// key into a tracked enum table.
+    /// Fills what the schema reads from the catalog: `enum_references` (every single-column
+    /// foreign key into a tracked enum table) and `mutability` (whether each tracked relation
+    /// accepts INSERT/UPDATE/DELETE).
     pub fn with_enum_references(mut self, model: &Model, tables: &[graft_catalog::Table]) -> Self {
         let Some(source) = model.source(&self.source) else {
             return self;
@@ -55,6 +72,7 @@ impl SchemaOptions {
             if !source.tables.contains_key(&name) {
                 continue;
             }
+            self.mutability.insert(name.clone(), Mutability::of(table));
             for fk in &table.foreign_keys {
                 let target = QualifiedTable::new(&fk.ref_table.schema, &fk.ref_table.name);
                 let is_enum = source.table(&target).is_some_and(|t| t.is_enum);
@@ -93,7 +111,11 @@ pub fn sdl_for_role(
         .ok_or_else(|| GqlSchemaError::UnknownSource(options.source.clone()))?;
     let mut builder = Builder::new(source, role, options);
     builder.build_roots();
+    builder.build_mutation_root();
     let mut roots = vec![("query", "query_root")];
+    if builder.sdl.contains("mutation_root") {
+        roots.push(("mutation", "mutation_root"));
+    }
     if builder.sdl.contains("subscription_root") {
         roots.push(("subscription", "subscription_root"));
     }
@@ -182,6 +204,8 @@ pub(crate) struct Builder<'a> {
     pub source: &'a SourceModel,
     pub options: &'a SchemaOptions,
     pub views: IndexMap<QualifiedTable, TableView<'a>>,
+    /// Tables the role may insert into, update or delete from.
+    pub mutations: IndexMap<QualifiedTable, MutationView<'a>>,
     pub sdl: Sdl,
 }
 
@@ -191,11 +215,15 @@ impl<'a> Builder<'a> {
             source,
             options,
             views: IndexMap::new(),
+            mutations: IndexMap::new(),
             sdl: Sdl::default(),
         };
         for (name, table) in &source.tables {
             if let Some(view) = builder.table_view(table, role) {
                 builder.views.insert(name.clone(), view);
+            }
+            if let Some(view) = builder.mutation_view(table, role) {
+                builder.mutations.insert(name.clone(), view);
             }
         }
         builder
@@ -211,22 +239,31 @@ impl<'a> Builder<'a> {
                 select.allow_aggregations,
             )
         };
-        let enum_columns = self.options.enum_references.get(&table.name);
-        let columns = table
-            .columns
-            .values()
-            .filter(|c| allowed.contains(&c.name.as_str()))
-            .map(|info| ColumnView {
-                info,
-                ty: self.column_type(info, enum_columns.and_then(|m| m.get(&info.name))),
-            })
-            .collect();
+        let columns = self.column_views(table, |c| allowed.contains(&c.name.as_str()));
         Some(TableView {
             table,
             names: TableNames::of(table),
             columns,
             allow_aggregations,
         })
+    }
+
+    /// The columns of `table` that `keep` accepts, in table order, with their GraphQL types.
+    fn column_views(
+        &self,
+        table: &'a TableModel,
+        keep: impl Fn(&ColumnInfo) -> bool,
+    ) -> Vec<ColumnView<'a>> {
+        let enum_columns = self.options.enum_references.get(&table.name);
+        table
+            .columns
+            .values()
+            .filter(|c| keep(c))
+            .map(|info| ColumnView {
+                info,
+                ty: self.column_type(info, enum_columns.and_then(|m| m.get(&info.name))),
+            })
+            .collect()
     }
 
     fn column_type(&self, info: &ColumnInfo, enum_table: Option<&QualifiedTable>) -> ColumnType {

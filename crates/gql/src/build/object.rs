@@ -43,21 +43,10 @@ impl Builder<'_> {
         field.args = args.args.clone();
         fields.push((select.name, field));
 
-        let pk = &view.table.primary_key;
-        let pk_columns: Vec<_> = pk
-            .iter()
-            .filter_map(|name| view.columns.iter().find(|c| &c.info.name == name))
-            .collect();
-        if !pk.is_empty() && pk_columns.len() == pk.len() {
+        if let Some(pk_args) = self.primary_key_args(table) {
             let by_pk = root_field(view.table, &view.names, RootFieldKind::SelectByPk);
             let mut field = FieldDef::described(object.clone(), Some(by_pk.description));
-            for column in pk_columns {
-                self.ensure_column_type(&column.ty);
-                field = field.arg(column.graphql_name(), column.ty.non_null(), None);
-                if let Some(arg) = field.args.get_mut(column.graphql_name()) {
-                    arg.description = column.info.description.clone();
-                }
-            }
+            field.args = pk_args.args;
             fields.push((by_pk.name, field));
         }
 

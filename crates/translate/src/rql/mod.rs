@@ -93,6 +93,7 @@ impl<'a> RqlContext<'a> {
             column: info.name.clone(),
             pg_type: info.pg_type.clone(),
             as_text: self.stringify_numeric && is_big_number(&info.pg_type),
+            json_path: None,
         }))
     }
 

@@ -105,6 +105,7 @@ fn build_select(
         order_by,
         limit,
         offset: non_negative(query.offset, &format!("{path}.offset"))?,
+        distinct_on: Vec::new(),
     })
 }
 
@@ -151,7 +152,7 @@ fn order_by_ir(
     }
     Ok(OrderByIr {
         path: hops,
-        column: column.clone(),
+        target: ir::OrderByTarget::Column(column.clone()),
         direction: convert_direction(item.direction),
         nulls: convert_nulls(item.nulls),
     })

@@ -85,6 +85,12 @@ pub fn metadata() -> Metadata {
                         {"role": "anonymous", "permission": {
                             "columns": ["id", "title", "is_published"],
                             "filter": {"is_published": true}
+                        }},
+                        {"role": "reporter", "permission": {
+                            "columns": ["id", "title", "rating"],
+                            "filter": {},
+                            "limit": 1,
+                            "allow_aggregations": true
                         }}
                     ],
                     "insert_permissions": [
@@ -159,6 +165,11 @@ pub fn catalog() -> DbCatalog {
 
 /// Resolves the fixture metadata against a catalog; fails on any inconsistency.
 pub fn source(catalog: DbCatalog) -> SourceModel {
+    model(catalog).sources["default"].clone()
+}
+
+/// The whole resolved model (what `graft_gql::schema_for_role` reads).
+pub fn model(catalog: DbCatalog) -> graft_schema::Model {
     let catalogs = HashMap::from([("default".to_string(), catalog)]);
     let resolved = graft_schema::resolve(&metadata(), &catalogs);
     assert!(
@@ -166,7 +177,7 @@ pub fn source(catalog: DbCatalog) -> SourceModel {
         "{:?}",
         resolved.inconsistencies
     );
-    resolved.model.sources["default"].clone()
+    resolved.model
 }
 
 pub fn session(role: &str, variables: &[(&str, &str)]) -> Session {

@@ -1,0 +1,308 @@
+"""bench/run: one benchmark run, from an empty machine state to the tables in bench/README.md.
+
+Order of a run: install what is missing (wrk, the npm peers) -> build graft -> throwaway
+PostgreSQL with Chinook -> start graft (Hasura's replace_metadata.json) and PostGraphile v4/v5
+-> capture the exact SQL graft sends for each query (log_statement = all, one request each) ->
+check every candidate's response against a count taken from the database -> timed points,
+candidates interleaved -> results JSON + README tables. Everything started is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import shlex
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from . import load, peers, report
+from .pg import Cluster, PgError
+from .queries import QUERIES, Query
+
+CHINOOK = peers.REPO_DIR.parent / "shared" / "bench" / "chinook" / "hasura-ci"
+RESULTS_DIR = peers.BENCH_DIR / "results"
+ALL_CANDIDATES = ["graft", "pgbench", "pgv4", "pgv5"]
+LABELS = {"graft": "graft", "pgbench": "pgbench (graft's SQL)", "pgv4": "PostGraphile v4",
+          "pgv5": "PostGraphile v5"}
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=3, help="seconds per timed point, whole (3)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed points per cell (3)")
+    parser.add_argument("--connections", default="1,16,64", help="connection counts (1,16,64)")
+    parser.add_argument("--queries", default="", help="comma-separated query names (default: all)")
+    parser.add_argument("--candidates", default=",".join(ALL_CANDIDATES),
+                        help="comma-separated subset of graft,pgbench,pgv4,pgv5 (all)")
+    parser.add_argument("--pool-size", type=int, default=50,
+                        help="PostgreSQL pool size of graft and PostGraphile (50)")
+    parser.add_argument("--pgl-workers", type=int, default=1,
+                        help="PostGraphile v4 cluster workers (1: one Node process, like v5)")
+    parser.add_argument("--warmup", type=float, default=1, help="seconds of warm-up per query and candidate, whole (1)")
+    parser.add_argument("--skip-build", action="store_true", help="use target/release/graft as it is")
+    parser.add_argument("--no-readme", action="store_true", help="do not rewrite bench/README.md")
+    parser.add_argument("--list", action="store_true", help="list the queries and exit")
+    return parser.parse_args(argv)
+
+
+def check_response(query: Query, flavor: str, status: int, body: bytes, truth: int | None) -> str | None:
+    """None when the response is right, else what is wrong with it."""
+    if status != 200:
+        return f"HTTP {status}: {body[:300]!r}"
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return f"not JSON: {body[:300]!r}"
+    if parsed.get("errors"):
+        return f"GraphQL errors: {json.dumps(parsed['errors'])[:400]}"
+    data = parsed.get("data")
+    if data is None:
+        return "no data"
+    counter = query.count_graft if flavor == "graft" else query.count_pgl
+    try:
+        count = counter(data)
+    except (KeyError, TypeError, IndexError) as error:
+        return f"unexpected shape ({error!r}): {body[:300]!r}"
+    expected = truth if truth is not None else 1
+    if count != expected:
+        return f"{count} rows, the database says {expected}"
+    return None
+
+
+def request_body(query: Query, flavor: str) -> bytes:
+    text = query.graft if flavor == "graft" else query.pgl
+    return json.dumps({"query": text, "variables": query.variables}).encode()
+
+
+def headers_for(query: Query, flavor: str) -> dict[str, str]:
+    return query.graft_headers if flavor == "graft" else {}
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    queries = [q for q in QUERIES if not args.queries or q.name in args.queries.split(",")]
+    if args.list or not queries:
+        for query in QUERIES:
+            print(f"{query.name:24} {query.about}")
+        return 0 if args.list else 2
+    levels = [int(c) for c in args.connections.split(",")]
+    wanted = [c for c in args.candidates.split(",") if c]
+    unavailable: dict[str, str] = {}
+    workdir = Path(tempfile.mkdtemp(prefix="graft-bench-"))
+
+    wrk = peers.ensure_wrk()
+    if wrk is None:
+        for name in ("graft", "pgv4", "pgv5"):
+            unavailable[name] = "wrk could not be installed"
+    notes: list[str] = []
+    load_before = peers.load_average()
+    if "graft" in wanted and "graft" not in unavailable:
+        problem, note = peers.build_graft(args.skip_build)
+        if note:
+            notes.append(note)
+        if problem:
+            unavailable["graft"] = problem
+            unavailable["pgbench"] = "needs graft's SQL"
+    for name in ("pgv4", "pgv5"):
+        if name in wanted and name not in unavailable:
+            problem = peers.ensure_npm_peer(name)
+            if problem:
+                unavailable[name] = problem
+
+    estimate = estimate_seconds(args, queries, levels, [c for c in wanted if c not in unavailable])
+    peers.log(f"timed part: about {estimate / 60:.0f} min")
+    cluster = Cluster(max_connections=max(300, 3 * args.pool_size + max(levels) + 20))
+    servers: dict[str, peers.Server] = {}
+    try:
+        peers.log(f"starting PostgreSQL on 127.0.0.1:{cluster.port} and loading Chinook")
+        cluster.start()
+        cluster.load_gzipped_sql(CHINOOK / "dump.sql.gz")
+        truths = {q.name: int(cluster.psql(q.truth_sql).strip()) if q.truth_sql else None for q in queries}
+
+        for name in ("graft", "pgv4", "pgv5"):
+            if name not in wanted or name in unavailable:
+                continue
+            server = peers.Server(name=name, label=LABELS[name], flavor="graft" if name == "graft" else "pgl")
+            peers.log(f"starting {LABELS[name]}")
+            try:
+                if name == "graft":
+                    peers.start_graft(server, cluster.url, CHINOOK / "replace_metadata.json", workdir,
+                                      args.pool_size)
+                else:
+                    peers.start_postgraphile(server, cluster.url, workdir, args.pool_size, args.pgl_workers)
+            except peers.PeerError as error:
+                unavailable[name] = str(error).splitlines()[0][:300]
+                peers.log(f"{name} is unavailable: {error}")
+                server.stop()
+                continue
+            servers[name] = server
+        if "graft" not in servers:
+            unavailable.setdefault("pgbench", "needs graft's SQL")
+
+        failures, statements = check_all(cluster, servers, queries, truths, wanted, unavailable)
+        memory_start = {name: peers.peak_rss_mib(s.pid) for name, s in servers.items()}
+        results = measure(args, wrk, cluster, servers, queries, levels, failures, statements)
+        memory_peak = {name: peers.peak_rss_mib(s.pid) for name, s in servers.items()}
+
+        run_info = {
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "command": "bench/run " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            "minutes": round((time.monotonic() - started) / 60, 1),
+            "machine": report.machine(),
+            "postgres": cluster.psql("show server_version").strip(),
+            "wrk": report.wrk_version(wrk),
+            "versions": {name: s.version for name, s in servers.items()},
+            "graft_revision": peers.graft_revision(),
+            "load_average": {"before": load_before, "after": peers.load_average()},
+            "notes": notes,
+            "settings": {"duration_s": args.duration, "repeats": args.repeats, "connections": levels,
+                         "pool_size": args.pool_size, "pgl_workers": args.pgl_workers},
+            "unavailable": unavailable,
+            "failures": failures,
+            "memory_start_mib": memory_start,
+            "memory_peak_mib": memory_peak,
+            "queries": {q.name: q.about for q in queries},
+            "results": results,
+        }
+        RESULTS_DIR.mkdir(exist_ok=True)
+        (RESULTS_DIR / "latest.json").write_text(json.dumps(run_info, indent=1) + "\n")
+        markdown = report.render(run_info, LABELS)
+        (RESULTS_DIR / "latest.md").write_text(markdown)
+        if not args.no_readme:
+            report.splice_readme(peers.BENCH_DIR / "README.md", markdown)
+        print(markdown)
+        peers.log(f"done in {run_info['minutes']} min; results in bench/results/latest.json")
+        return 0
+    except PgError as error:
+        peers.log(f"PostgreSQL failed: {error}")
+        return 1
+    finally:
+        for server in servers.values():
+            server.stop()
+        cluster.stop()
+
+
+def estimate_seconds(args: argparse.Namespace, queries: list[Query], levels: list[int],
+                     candidates: list[str]) -> float:
+    total = 0.0
+    for query in queries:
+        count = len([c for c in candidates if c != "pgbench" or query.has_sql])
+        cells = len([c for c in levels if not query.max_connections or c <= query.max_connections])
+        total += count * (cells * args.repeats * (max(1, round(args.duration)) + 0.3) + args.warmup + 0.3)
+    return total
+
+
+def check_all(cluster: Cluster, servers: dict[str, peers.Server], queries: list[Query],
+              truths: dict[str, int | None], wanted: list[str],
+              unavailable: dict[str, str]) -> tuple[dict[str, dict[str, str]], dict[str, tuple[str, list[str]]]]:
+    """Checks every (candidate, query) once and captures graft's SQL for the pgbench ceiling.
+    Returns failures[candidate][query] = reason, and statements[query] = (script, defines)."""
+    failures: dict[str, dict[str, str]] = {name: {} for name in ALL_CANDIDATES}
+    statements: dict[str, tuple[str, list[str]]] = {}
+    sql_dir = RESULTS_DIR / "sql"
+    sql_dir.mkdir(parents=True, exist_ok=True)
+    for name, server in servers.items():
+        for query in queries:
+            status, body = peers.post_json(server.url, request_body(query, server.flavor),
+                                           headers_for(query, server.flavor))
+            problem = check_response(query, server.flavor, status, body, truths[query.name])
+            if problem:
+                failures[name][query.name] = problem
+                peers.log(f"check failed: {name} {query.name}: {problem}")
+    if "pgbench" not in wanted or "pgbench" in unavailable or "graft" not in servers:
+        return failures, statements
+    graft = servers["graft"]
+    for query in queries:
+        if not query.has_sql:
+            continue
+        if query.name in failures["graft"]:
+            failures["pgbench"][query.name] = "graft's response failed its check"
+            continue
+        offset = cluster.log_offset()
+        cluster.set_log_statements(True)
+        try:
+            peers.post_json(graft.url, request_body(query, "graft"), headers_for(query, "graft"))
+            logged = cluster.capture_statements(offset)
+        finally:
+            cluster.set_log_statements(False)
+        candidates = [s for s in logged if "hdb_catalog" not in s.sql and "pg_reload_conf" not in s.sql
+                      and "ALTER SYSTEM" not in s.sql and s.sql.lstrip()[:6].upper() in ("SELECT", "WITH (", "WITH")]
+        if len(candidates) != 1:
+            failures["pgbench"][query.name] = f"expected one statement from graft, the log has {len(candidates)}"
+            continue
+        statement = candidates[-1]
+        try:
+            script, defines = load.pgbench_script(statement.sql, statement.params)
+            load.run_pgbench(cluster.port, script, defines, 1, 1)
+        except load.LoadError as error:
+            failures["pgbench"][query.name] = str(error)[:300]
+            continue
+        (sql_dir / f"{query.name}.sql").write_text(
+            f"-- graft's statement for `{query.name}`, as PostgreSQL logged it\n{statement.sql.strip()}\n"
+            + "".join(f"-- ${i}: {value}\n" for i, value in enumerate(statement.params, start=1)))
+        statements[query.name] = (script, defines)
+    return failures, statements
+
+
+def measure(args: argparse.Namespace, wrk: str | None, cluster: Cluster, servers: dict[str, peers.Server],
+            queries: list[Query], levels: list[int], failures: dict[str, dict[str, str]],
+            statements: dict[str, tuple[str, list[str]]]) -> dict:
+    results: dict = {}
+    scripts_dir = Path(tempfile.mkdtemp(prefix="graft-bench-wrk-"))
+    for query in queries:
+        runners = {}
+        for name, server in servers.items():
+            if query.name in failures[name] or wrk is None:
+                continue
+            script = load.write_wrk_script(scripts_dir, f"{name}-{query.name}", request_body(query, server.flavor),
+                                           headers_for(query, server.flavor))
+            runners[name] = (lambda c, s, server=server, script=script:
+                             load.run_wrk(wrk, server.url, script, c, s))
+        if query.name in statements:
+            script_text, defines = statements[query.name]
+            runners["pgbench"] = (lambda c, s, script_text=script_text, defines=defines:
+                                  load.run_pgbench(cluster.port, script_text, defines, c, s))
+        if not runners:
+            continue
+        for name, runner in list(runners.items()):
+            try:
+                runner(16, args.warmup)
+            except load.LoadError as error:
+                failures[name][query.name] = f"warm-up failed: {str(error)[:300]}"
+                del runners[name]
+        results[query.name] = {}
+        for connections in levels:
+            if query.max_connections and connections > query.max_connections:
+                continue
+            cell: dict[str, list[dict]] = {name: [] for name in runners}
+            order = list(runners)
+            for repeat in range(args.repeats):
+                rotated = order[repeat % len(order):] + order[:repeat % len(order)]
+                for name in rotated:
+                    server = servers.get(name)
+                    cpu_before = peers.cpu_seconds(server.pid) if server else 0.0
+                    try:
+                        sample = runners[name](connections, args.duration)
+                    except load.LoadError as error:
+                        peers.log(f"{name} {query.name} c={connections}: {error}")
+                        continue
+                    entry = asdict(sample)
+                    if server:
+                        used = peers.cpu_seconds(server.pid) - cpu_before
+                        entry["cpu_s_per_1k"] = used / max(sample.requests, 1) * 1000
+                    cell[name].append(entry)
+            results[query.name][str(connections)] = cell
+            summary = ", ".join(f"{n} {statistics.median(s['rps'] for s in v):.0f}/s"
+                                for n, v in cell.items() if v)
+            peers.log(f"{query.name} c={connections}: {summary}")
+    return results
+
+
+def main() -> int:
+    return run(parse_args(sys.argv[1:]))

@@ -1,0 +1,255 @@
+//! `POST /v1/graphql`: the GraphQL edge. A request (or a batch, a JSON array of them) is
+//! authenticated, validated against the role's schema, and either answered from the schema
+//! (introspection) or translated to ONE SQL statement whose JSON result is spliced, unparsed,
+//! into `{"data": ...}`. Errors are GraphQL errors with Hasura's `extensions.code` and `path`,
+//! returned with HTTP 200 as Hasura does.
+
+pub mod schemas;
+
+use crate::session;
+use crate::state::{AppState, SchemaCache};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use graft_gql::{OperationKind, ValidOperation};
+use graft_metadata::DEFAULT_SOURCE;
+use graft_schema::Session;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+#[derive(Deserialize)]
+struct GraphqlRequest {
+    query: Option<String>,
+    #[serde(default)]
+    variables: Option<Value>,
+    #[serde(default, rename = "operationName")]
+    operation_name: Option<String>,
+}
+
+/// A GraphQL error in Hasura's shape.
+struct GraphqlError {
+    message: String,
+    code: String,
+    path: String,
+    internal: Option<Box<Value>>,
+}
+
+impl GraphqlError {
+    fn new(code: impl Into<String>, path: impl Into<String>, message: impl Into<String>) -> Self {
+        GraphqlError {
+            message: message.into(),
+            code: code.into(),
+            path: path.into(),
+            internal: None,
+        }
+    }
+
+    fn body(&self) -> String {
+        let mut extensions = json!({"path": self.path, "code": self.code});
+        if let Some(internal) = &self.internal {
+            extensions["internal"] = (**internal).clone();
+        }
+        json!({"errors": [{"extensions": extensions, "message": self.message}]}).to_string()
+    }
+}
+
+pub async fn handler(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !state.config.api_enabled("graphql") {
+        return (StatusCode::NOT_FOUND, "").into_response();
+    }
+    let session = match session::resolve(&state.config, &headers) {
+        Ok(session) => session,
+        Err(error) => {
+            let body = GraphqlError::new(error.code, "$", error.message).body();
+            return json_response(error.status, body);
+        }
+    };
+    let parsed: Value = match serde_json::from_slice(&body) {
+        Ok(value) => value,
+        Err(e) => {
+            let body = GraphqlError::new("invalid-json", "$", format!("Error in $: {e}")).body();
+            return json_response(StatusCode::OK, body);
+        }
+    };
+    let cache = state.current();
+    let body = match parsed {
+        Value::Array(requests) => {
+            let mut parts = Vec::with_capacity(requests.len());
+            for request in requests {
+                parts.push(answer(&state, &cache, &session, request).await);
+            }
+            format!("[{}]", parts.join(","))
+        }
+        request => answer(&state, &cache, &session, request).await,
+    };
+    json_response(StatusCode::OK, body)
+}
+
+fn json_response(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+/// The response body of one GraphQL request.
+async fn answer(
+    state: &AppState,
+    cache: &SchemaCache,
+    session: &Session,
+    request: Value,
+) -> String {
+    match execute(state, cache, session, request).await {
+        Ok(body) => body,
+        Err(error) => error.body(),
+    }
+}
+
+async fn execute(
+    state: &AppState,
+    cache: &SchemaCache,
+    session: &Session,
+    request: Value,
+) -> Result<String, GraphqlError> {
+    let request: GraphqlRequest = serde_json::from_value(request)
+        .map_err(|e| GraphqlError::new("parse-failed", "$", e.to_string()))?;
+    let query = request
+        .query
+        .ok_or_else(|| GraphqlError::new("parse-failed", "$", "the key 'query' was not present"))?;
+    let schema = schemas::for_session(cache, session).map_err(|e| {
+        tracing::error!(role = %session.role, error = %e, "could not build the role's GraphQL schema");
+        GraphqlError::new("unexpected", "$", "could not build the GraphQL schema")
+    })?;
+    let variables = match request.variables {
+        Some(Value::Null) | None => None,
+        Some(v) => Some(v),
+    };
+    let operation = graft_gql::parse_and_validate(
+        &schema,
+        &query,
+        request.operation_name.as_deref(),
+        variables.as_ref(),
+    )
+    .map_err(|errors| match errors.into_iter().next() {
+        Some(e) => GraphqlError::new(e.code, e.path, e.message),
+        None => GraphqlError::new("validation-failed", "$", "invalid request"),
+    })?;
+    if operation.kind != OperationKind::Query {
+        return Err(GraphqlError::new(
+            "not-supported",
+            "$",
+            "only queries are supported by graft yet; mutations and subscriptions are coming",
+        ));
+    }
+    if graft_gql::is_introspection_only(&operation) {
+        return Ok(graft_gql::introspect(&schema, &operation).to_string());
+    }
+    let data = run_query(state, cache, session, &operation).await?;
+    if operation
+        .root_fields
+        .iter()
+        .all(|f| !f.name.starts_with("__"))
+    {
+        return Ok(format!("{{\"data\":{data}}}"));
+    }
+    merge_introspection(&schema, &operation, &data)
+}
+
+/// Translates the operation's database fields to one statement and runs it.
+async fn run_query(
+    state: &AppState,
+    cache: &SchemaCache,
+    session: &Session,
+    operation: &ValidOperation,
+) -> Result<String, GraphqlError> {
+    let source = cache.model.source(DEFAULT_SOURCE).ok_or_else(|| {
+        GraphqlError::new("unexpected", "$", "the default source is not available")
+    })?;
+    let options = graft_translate::graphql::GraphqlOptions {
+        stringify_numeric: state.config.stringify_numeric_types,
+    };
+    let statement =
+        graft_translate::graphql::translate_graphql_query(operation, source, session, &options)
+            .map_err(|e| GraphqlError::new(e.code, e.path, e.message))?;
+    let pool = cache
+        .pool(DEFAULT_SOURCE)
+        .map_err(|e| GraphqlError::new(e.code, "$", e.message))?;
+    let client = pool.get().await.map_err(|e| {
+        GraphqlError::new(
+            "unexpected",
+            "$",
+            format!("could not get a database connection: {e}"),
+        )
+    })?;
+    let prepared = &statement.prepared;
+    graft_execute::query_json(&**client, &prepared.sql, &prepared.params)
+        .await
+        .map_err(|e| {
+            let mut error = GraphqlError::new("unexpected", "$", "database query error");
+            if session.is_admin() || state.config.dev_mode {
+                error.internal = Some(Box::new(json!({
+                    "error": {"message": e.message, "status_code": e.sqlstate, "description": e.detail, "hint": e.hint},
+                    "statement": prepared.sql,
+                    "arguments": prepared.params,
+                    "prepared": true,
+                })));
+            }
+            if let Some(code) = data_error_code(&e) {
+                error.code = code.to_string();
+                error.message = e.message.clone();
+            }
+            error
+        })
+}
+
+/// Errors the client caused keep Postgres's message and their class; others are hidden.
+fn data_error_code(error: &graft_execute::DbError) -> Option<&'static str> {
+    use graft_execute::DbErrorKind::*;
+    match error.kind {
+        ConstraintViolation => Some("constraint-violation"),
+        DataException => Some("data-exception"),
+        PermissionDenied => Some("permission-error"),
+        _ => None,
+    }
+}
+
+/// A query mixing `__schema`/`__type`/`__typename` with tables: both parts, merged in the
+/// order the root fields were written. Only here is the database's JSON parsed.
+fn merge_introspection(
+    schema: &graft_gql::apollo_compiler::validation::Valid<graft_gql::apollo_compiler::Schema>,
+    operation: &ValidOperation,
+    data: &str,
+) -> Result<String, GraphqlError> {
+    let database: serde_json::Map<String, Value> = serde_json::from_str(data).map_err(|e| {
+        GraphqlError::new(
+            "unexpected",
+            "$",
+            format!("invalid JSON from the database: {e}"),
+        )
+    })?;
+    let introspection = graft_gql::introspect(schema, operation);
+    let meta = introspection
+        .get("data")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut merged = serde_json::Map::new();
+    for field in &operation.root_fields {
+        let key = field.alias.clone();
+        let value = database
+            .get(&key)
+            .or_else(|| meta.get(&key))
+            .cloned()
+            .unwrap_or(Value::Null);
+        merged.insert(key, value);
+    }
+    Ok(json!({"data": merged}).to_string())
+}

@@ -1,0 +1,129 @@
+//! GraphQL queries → ONE SQL statement whose single column is the JSON of `data`.
+//!
+//! In: a `graft_gql::ValidOperation` (validated against the role's schema: fragments inlined,
+//! variables substituted), the source model and the session. Out: a [`GraphqlStatement`]: the
+//! prepared SQL and the response keys of the root fields it answers. Root fields that need no
+//! database (`__typename`, `__schema`, `__type`) are left to the caller, which merges them in.
+//!
+//! ```sql
+//! SELECT json_build_object('article', (SELECT coalesce(json_agg(...), '[]') FROM (...) AS "_s1"),
+//!                          'author_by_pk', (SELECT json_build_object(...) AS "json" FROM ... LIMIT 1)) AS "data"
+//! ```
+//!
+//! Each root field becomes IR (`SelectIr`, `AggregateIr`) with the role's permissions folded in
+//! (filter ANDed at every table reached, limit capped), then SQL through the same
+//! [`crate::select`] / [`crate::aggregate`] / [`crate::boolexp`] code the v1 API uses. Postgres
+//! builds the JSON with `json` (not `jsonb`), so keys keep the selection's order.
+
+mod context;
+mod error;
+mod filter;
+mod json_path;
+mod order_by;
+mod select;
+
+pub use error::GraphqlError;
+
+use crate::boolexp::SqlContext;
+use crate::ir::SessionVariables;
+use crate::{PreparedSql, aggregate, prepare};
+use context::GqlContext;
+use graft_gql::{OperationKind, RootFieldKind, ValidOperation};
+use graft_schema::{Session, SourceModel};
+use graft_sql::ast::{Expr, Statement};
+use graft_sql::helpers::select_json_root;
+
+/// Output options of the GraphQL API.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GraphqlOptions {
+    /// bigint, numeric, float8 and money as JSON strings (`HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES`).
+    pub stringify_numeric: bool,
+}
+
+/// The statement for an operation's database root fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphqlStatement {
+    /// Executes to one JSON object: response key → value, for `db_fields` in selection order.
+    pub prepared: PreparedSql,
+    /// The response keys (aliases) the statement answers; the operation's other root fields
+    /// (`__typename`, `__schema`, `__type`) are the caller's.
+    pub db_fields: Vec<String>,
+}
+
+/// Translates the root fields of a query (or a live-query subscription) that read tables.
+pub fn translate_graphql_query(
+    op: &ValidOperation,
+    source: &SourceModel,
+    session: &Session,
+    options: &GraphqlOptions,
+) -> Result<GraphqlStatement, GraphqlError> {
+    if op.kind == OperationKind::Mutation {
+        return Err(GraphqlError::not_supported(
+            "mutations are not translated by translate_graphql_query",
+            "$",
+        ));
+    }
+    let ctx = GqlContext::new(source, session, options.stringify_numeric);
+    let mut roots = Vec::with_capacity(op.root_fields.len());
+    for field in &op.root_fields {
+        if field.name.starts_with("__") {
+            continue;
+        }
+        let path = format!("$.selectionSet.{}", field.alias);
+        let not_found =
+            || GraphqlError::field_not_found(&field.name, &field.parent_type, path.as_str());
+        let (table, kind) = ctx.root(&field.name).ok_or_else(not_found)?;
+        let access = ctx.access(table).ok_or_else(not_found)?;
+        let root = match kind {
+            RootFieldKind::Select => {
+                Root::List(select::list_select(&ctx, table, access, field, &path)?)
+            }
+            RootFieldKind::SelectByPk => {
+                Root::ByPk(select::by_pk_select(&ctx, table, access, field, &path)?)
+            }
+            RootFieldKind::SelectAggregate => {
+                if !access.allows_aggregations() {
+                    return Err(not_found());
+                }
+                Root::Aggregate(select::aggregate_select(&ctx, table, access, field, &path)?)
+            }
+        };
+        roots.push((field.alias.clone(), root));
+    }
+    for (_, root) in &roots {
+        let ir: &dyn SessionVariables = match root {
+            Root::List(ir) | Root::ByPk(ir) => ir,
+            Root::Aggregate(ir) => ir,
+        };
+        if let Some(name) = ir.missing_session_variable(&|name| session.variable(name).is_some()) {
+            return Err(GraphqlError::new(
+                "not-found",
+                format!("missing session variable: \"{name}\""),
+                "$",
+            ));
+        }
+    }
+    let mut sql = SqlContext::new(session.variables_json());
+    let mut pairs = Vec::with_capacity(roots.len());
+    for (key, root) in &roots {
+        let select = match root {
+            Root::List(ir) => crate::select::array_select(ir, None, &mut sql),
+            Root::ByPk(ir) => crate::select::object_select(ir, None, &mut sql),
+            Root::Aggregate(ir) => aggregate::aggregate_select(ir, None, &mut sql),
+        };
+        pairs.push((key.clone(), Expr::ScalarSubquery(Box::new(select))));
+    }
+    let statement = Statement::Select(Box::new(select_json_root(pairs)));
+    let prepared = prepare(&statement, sql, false)
+        .map_err(|e| GraphqlError::new("unexpected", e.message, "$"))?;
+    Ok(GraphqlStatement {
+        prepared,
+        db_fields: roots.into_iter().map(|(key, _)| key).collect(),
+    })
+}
+
+enum Root {
+    List(crate::ir::SelectIr),
+    ByPk(crate::ir::SelectIr),
+    Aggregate(crate::ir::AggregateIr),
+}
