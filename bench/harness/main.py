@@ -48,6 +48,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--skip-build", action="store_true", help="use target/release/graft as it is")
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite bench/README.md")
     parser.add_argument("--list", action="store_true", help="list the queries and exit")
+    parser.add_argument("--render", action="store_true",
+                        help="only re-render results/latest.json into the tables (and README)")
     return parser.parse_args(argv)
 
 
@@ -84,7 +86,19 @@ def headers_for(query: Query, flavor: str) -> dict[str, str]:
     return query.graft_headers if flavor == "graft" else {}
 
 
+def render_only(args: argparse.Namespace) -> int:
+    run_info = json.loads((RESULTS_DIR / "latest.json").read_text())
+    markdown = report.render(run_info, LABELS)
+    (RESULTS_DIR / "latest.md").write_text(markdown)
+    if not args.no_readme:
+        report.splice_readme(peers.BENCH_DIR / "README.md", markdown)
+    print(markdown)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.render:
+        return render_only(args)
     started = time.monotonic()
     queries = [q for q in QUERIES if not args.queries or q.name in args.queries.split(",")]
     if args.list or not queries:

@@ -94,6 +94,16 @@ def render(run: dict, labels: dict[str, str]) -> str:
         lines += ["", "Responses that failed their check (not timed):", ""]
         lines += [f"- {labels[name]}, `{query}`: {reason}" for name, query, reason in failed]
 
+    errored = [(query, connections, name, sum(s["failed"] for s in samples))
+               for query, levels in results.items() for connections, cell in levels.items()
+               for name, samples in cell.items() if sum(s["failed"] for s in samples)]
+    if errored:
+        lines += ["", "Failed requests during timing (excluded from requests/s):", ""]
+        lines += [f"- `{query}` at {connections} connections, {labels[name]}: {count}"
+                  for query, connections, name, count in errored]
+    else:
+        lines.append("- No request failed during timing.")
+
     lines += ["", "#### Throughput (requests/s, median [min–max]) and ratios", ""]
     header = ["query", "conns"] + [labels[c] for c in candidates]
     ratio_names = []

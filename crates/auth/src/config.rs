@@ -97,7 +97,10 @@ impl JwtAlgorithm {
 #[derive(Clone)]
 pub enum JwtKeySource {
     /// `type` + `key`: an HMAC secret or a PEM public key / certificate.
-    Key { algorithm: JwtAlgorithm, key: String },
+    Key {
+        algorithm: JwtAlgorithm,
+        key: String,
+    },
     /// `jwk_url`: a JWK set fetched at start and refreshed.
     JwkUrl(String),
 }
@@ -129,9 +132,12 @@ pub enum ClaimsSource {
     /// Under one key (`claims_namespace`) of the payload.
     Namespace { key: String, format: ClaimsFormat },
     /// At a JSON path (`claims_namespace_path`) of the payload.
-    NamespacePath { path: JsonPath, format: ClaimsFormat },
+    NamespacePath {
+        path: JsonPath,
+        format: ClaimsFormat,
+    },
     /// `claims_map`: each session variable from its own path (or a literal).
-    Map(ClaimsMap),
+    Map(Box<ClaimsMap>),
 }
 
 #[derive(Debug, Clone)]
@@ -174,8 +180,8 @@ pub struct JwtConfig {
     pub jwk_min_refetch_interval: Duration,
 }
 
+/// Unknown fields are ignored, as Hasura ignores them.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawJwtConfig {
     #[serde(rename = "type")]
     key_type: Option<String>,
@@ -238,8 +244,12 @@ impl JwtConfig {
             (None, Some(url)) => JwtKeySource::JwkUrl(url),
         };
         let format = raw.claims_format.unwrap_or(ClaimsFormat::Json);
-        let claims = match (raw.claims_map, raw.claims_namespace, raw.claims_namespace_path) {
-            (Some(map), _, _) => ClaimsSource::Map(parse_claims_map(map)?),
+        let claims = match (
+            raw.claims_map,
+            raw.claims_namespace,
+            raw.claims_namespace_path,
+        ) {
+            (Some(map), _, _) => ClaimsSource::Map(Box::new(parse_claims_map(map)?)),
             (None, Some(_), Some(_)) => {
                 return Err(bad(
                     "claims_namespace and claims_namespace_path both cannot be set",
@@ -260,8 +270,10 @@ impl JwtConfig {
         };
         let token_location = match raw.header {
             None => TokenLocation::Authorization,
-            Some(header) => match (header.header_type.to_ascii_lowercase().as_str(), header.name)
-            {
+            Some(header) => match (
+                header.header_type.to_ascii_lowercase().as_str(),
+                header.name,
+            ) {
                 ("authorization", _) => TokenLocation::Authorization,
                 ("cookie", Some(name)) => TokenLocation::Cookie(name),
                 ("customheader", Some(name)) => {
@@ -323,10 +335,7 @@ fn parse_claims_map(
     })
 }
 
-fn parse_claim_value(
-    name: &str,
-    value: serde_json::Value,
-) -> Result<ClaimValue, AuthConfigError> {
+fn parse_claim_value(name: &str, value: serde_json::Value) -> Result<ClaimValue, AuthConfigError> {
     let serde_json::Value::Object(mut object) = value else {
         return Ok(ClaimValue::Literal(value));
     };
@@ -437,10 +446,14 @@ impl AuthConfig {
         }
         if self.admin_secrets.is_empty() {
             if self.webhook.is_some() {
-                return conflict(&format!("--auth-hook (HASURA_GRAPHQL_AUTH_HOOK){NEEDS_SECRET}"));
+                return conflict(&format!(
+                    "--auth-hook (HASURA_GRAPHQL_AUTH_HOOK){NEEDS_SECRET}"
+                ));
             }
             if !self.jwt.is_empty() {
-                return conflict(&format!("--jwt-secret (HASURA_GRAPHQL_JWT_SECRET){NEEDS_SECRET}"));
+                return conflict(&format!(
+                    "--jwt-secret (HASURA_GRAPHQL_JWT_SECRET){NEEDS_SECRET}"
+                ));
             }
         }
         if self.unauthorized_role.is_some()
@@ -451,5 +464,68 @@ impl AuthConfig {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn from_pairs(pairs: &[(&str, &str)]) -> Result<AuthConfig, AuthConfigError> {
+        AuthConfig::from_env(&|name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
+    const HS_KEY: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn defaults_and_legacy_names() {
+        let config = from_pairs(&[
+            ("HASURA_GRAPHQL_ACCESS_KEY", "legacy"),
+            ("HASURA_GRAPHQL_AUTH_HOOK", "http://hook"),
+        ])
+        .unwrap();
+        assert_eq!(config.admin_secrets, vec!["legacy"]);
+        assert_eq!(config.webhook.unwrap().mode, WebhookMode::Get);
+
+        let secret = format!(r#"{{"type": "HS256", "key": "{HS_KEY}", "future_field": 1}}"#);
+        let config = from_pairs(&[
+            ("HASURA_GRAPHQL_ADMIN_SECRET", "s"),
+            ("HASURA_GRAPHQL_JWT_SECRET", &secret),
+        ])
+        .unwrap();
+        let jwt = &config.jwt[0];
+        assert_eq!(jwt.token_location, TokenLocation::Authorization);
+        assert_eq!(jwt.allowed_skew, Duration::ZERO);
+        assert!(matches!(
+            &jwt.claims,
+            ClaimsSource::Namespace { key, format: ClaimsFormat::Json } if key == DEFAULT_CLAIMS_NAMESPACE
+        ));
+    }
+
+    #[test]
+    fn invalid_jwt_secrets_are_refused() {
+        for secret in [
+            r#"{"type": "HS256"}"#.to_string(),
+            format!(r#"{{"type": "HS256", "key": "{HS_KEY}", "jwk_url": "http://x"}}"#),
+            format!(
+                r#"{{"type": "HS256", "key": "{HS_KEY}", "claims_namespace": "a", "claims_namespace_path": "$.a"}}"#
+            ),
+            format!(
+                r#"{{"type": "HS256", "key": "{HS_KEY}", "claims_map": {{"x-hasura-default-role": "user"}}}}"#
+            ),
+            format!(r#"{{"type": "HS256", "key": "{HS_KEY}", "header": {{"type": "Cookie"}}}}"#),
+            format!(r#"{{"type": "HS256", "key": "{HS_KEY}", "allowed_skew": -1}}"#),
+            format!(r#"{{"type": "HS512", "key": "{HS_KEY}"}}"#),
+            r#"{"jwk_url": "http://x", "claims_namespace_path": "$."}"#.to_string(),
+        ] {
+            let error = JwtConfig::from_json(&secret).expect_err(&secret);
+            assert!(!error.to_string().contains(HS_KEY), "{error}");
+        }
     }
 }

@@ -31,6 +31,35 @@ pub enum BoolExp {
         table: QualifiedTable,
         predicate: Box<BoolExp>,
     },
+    /// A condition on a computed field: its scalar value, or (for a function returning rows of a
+    /// table) some returned row satisfying the predicate.
+    ComputedField {
+        call: ComputedCall,
+        result: ComputedResult,
+    },
+}
+
+/// How to call a computed field's function for the current row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComputedCall {
+    pub function: graft_metadata::QualifiedFunction,
+    /// Positions of the row argument and of the session argument (JSON), among the first
+    /// `argument_count` arguments; other positions get NULL.
+    pub table_argument: usize,
+    pub session_argument: Option<usize>,
+    pub argument_count: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ComputedResult {
+    Scalar {
+        pg_type: PgType,
+        op: ColumnOp,
+    },
+    Rows {
+        target: QualifiedTable,
+        predicate: Box<BoolExp>,
+    },
 }
 
 impl BoolExp {
@@ -53,6 +82,10 @@ impl BoolExp {
             BoolExp::Relationship { predicate, .. } | BoolExp::Exists { predicate, .. } => {
                 predicate.session_variables(out)
             }
+            BoolExp::ComputedField { result, .. } => match result {
+                ComputedResult::Scalar { op, .. } => op.value.session_variables(out),
+                ComputedResult::Rows { predicate, .. } => predicate.session_variables(out),
+            },
         }
     }
 }
@@ -117,6 +150,17 @@ pub enum ComparisonOp {
     Matches,
     MatchesAny,
     MatchesFulltext,
+    StContains,
+    StCrosses,
+    StEquals,
+    StIntersects,
+    StOverlaps,
+    StTouches,
+    StWithin,
+    /// `{distance, from, use_spheroid?}`: the operand is that object.
+    StDWithin,
+    St3dDWithin,
+    St3dIntersects,
 }
 
 impl ComparisonOp {
@@ -162,6 +206,16 @@ impl ComparisonOp {
             "matches" => value(Matches),
             "matches_any" => value(MatchesAny),
             "matches_fulltext" => value(MatchesFulltext),
+            "st_contains" => value(StContains),
+            "st_crosses" => value(StCrosses),
+            "st_equals" => value(StEquals),
+            "st_intersects" => value(StIntersects),
+            "st_overlaps" => value(StOverlaps),
+            "st_touches" => value(StTouches),
+            "st_within" => value(StWithin),
+            "st_d_within" => value(StDWithin),
+            "st_3d_d_within" => value(St3dDWithin),
+            "st_3d_intersects" => value(St3dIntersects),
             "ceq" => column(Eq),
             "cne" | "cneq" => column(Neq),
             "cgt" => column(Gt),
@@ -270,11 +324,81 @@ impl<'a> Parser<'a> {
                         mapping: relationship.mapping.clone(),
                         predicate: Box::new(self.parse_at(target, value, path)?),
                     })
+                } else if let Some(field) = table.computed_fields.get(key) {
+                    self.parse_computed_field(field, value, path)
                 } else {
                     Err(err(path, format!("no such column exists: \"{key}\"")))
                 }
             }
         }
+    }
+
+    fn parse_computed_field(
+        &self,
+        field: &crate::model::ComputedFieldInfo,
+        value: &Value,
+        path: &str,
+    ) -> Result<BoolExp, BoolExpError> {
+        let function = &field.function;
+        let call = ComputedCall {
+            function: graft_metadata::QualifiedFunction::new(
+                &function.name.schema,
+                &function.name.name,
+            ),
+            table_argument: field.table_argument,
+            session_argument: field.session_argument,
+            argument_count: field
+                .table_argument
+                .max(field.session_argument.unwrap_or(0))
+                + 1,
+        };
+        if let Some(returned) = &function.return_table {
+            let target = QualifiedTable::new(&returned.schema, &returned.name);
+            let table = self
+                .source
+                .table(&target)
+                .ok_or_else(|| err(path, format!("table \"{target}\" is not tracked")))?;
+            let predicate = self.parse_at(table, value, path)?;
+            return Ok(BoolExp::ComputedField {
+                call,
+                result: ComputedResult::Rows {
+                    target,
+                    predicate: Box::new(predicate),
+                },
+            });
+        }
+        let pg_type = function.return_type.clone();
+        let Value::Object(ops) = value else {
+            return Err(err(path, "expected an object of comparison operators"));
+        };
+        let mut items = Vec::new();
+        for (key, operand) in ops {
+            let here = format!("{path}.{key}");
+            let (op, is_column) = ComparisonOp::from_key(key)
+                .ok_or_else(|| err(&here, format!("unknown operator: \"{key}\"")))?;
+            if is_column {
+                return Err(err(
+                    &here,
+                    "column comparisons are not supported on computed fields",
+                ));
+            }
+            check_operand(op, operand, &here)?;
+            items.push(BoolExp::ComputedField {
+                call: call.clone(),
+                result: ComputedResult::Scalar {
+                    pg_type: pg_type.clone(),
+                    op: ColumnOp {
+                        op,
+                        value: self.operand(operand),
+                    },
+                },
+            });
+        }
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            BoolExp::And(items)
+        })
     }
 
     fn parse_exists(&self, value: &Value, path: &str) -> Result<BoolExp, BoolExpError> {

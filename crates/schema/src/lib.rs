@@ -16,7 +16,10 @@ mod model;
 mod resolve;
 mod session;
 
-pub use boolexp::{BoolExp, BoolExpError, ColumnOp, ComparisonOp, Operand, Parser, ValueContext};
+pub use boolexp::{
+    BoolExp, BoolExpError, ColumnOp, ComparisonOp, ComputedCall, ComputedResult, Operand, Parser,
+    ValueContext,
+};
 pub use inconsistency::{Inconsistency, ObjectId, PermissionKind};
 pub use model::{
     ColumnInfo, ComputedFieldInfo, DeletePermissionInfo, InsertPermissionInfo, Model, Relationship,

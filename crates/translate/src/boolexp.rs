@@ -10,11 +10,11 @@
 use crate::value::{ParamFormat, param_text};
 use graft_catalog::{PgType, PgTypeKind};
 use graft_metadata::QualifiedTable;
-use graft_schema::{BoolExp, ComparisonOp, Operand};
+use graft_schema::{BoolExp, ComparisonOp, ComputedCall, ComputedResult, Operand};
 use graft_sql::Params;
 use graft_sql::ast::{
-    AliasGenerator, ColumnAlias, ColumnName, Expr, From, Op, Quantifier, Select, TableAlias,
-    TableName, TypeName,
+    AliasGenerator, ColumnAlias, ColumnName, Expr, From, FunctionCall, FunctionName, Op,
+    Quantifier, Select, TableAlias, TableName, TypeName,
 };
 
 /// Everything a translation into SQL threads through: the parameter list (whose `$1` is the
@@ -61,8 +61,17 @@ impl SqlContext {
         cast(self.params.push(text), ty)
     }
 
-    /// A JSON value as a parameter cast to a column's type.
+    /// A JSON value as a parameter cast to a column's type. PostGIS values arrive as GeoJSON
+    /// objects: `ST_GeomFromGeoJSON($2::text)::"public"."geography"`.
     pub fn column_literal(&mut self, value: &serde_json::Value, pg_type: &PgType) -> Expr {
+        if is_postgis(pg_type) && value.is_object() {
+            let text = self.literal(value, TypeName::new("text"), ParamFormat::Json);
+            let geometry = Expr::FunctionCall(Box::new(graft_sql::FunctionCall::new(
+                graft_sql::FunctionName::Builtin("ST_GeomFromGeoJSON"),
+                vec![text],
+            )));
+            return cast(geometry, type_name(pg_type));
+        }
         self.literal(value, type_name(pg_type), format_of(pg_type))
     }
 }
@@ -86,6 +95,11 @@ impl Scope {
 
 pub fn table_name(table: &QualifiedTable) -> TableName {
     TableName::new(&table.schema, &table.name)
+}
+
+/// PostGIS's geometry and geography types, whose JSON form is GeoJSON.
+pub fn is_postgis(pg_type: &PgType) -> bool {
+    matches!(pg_type.underlying().name.as_str(), "geometry" | "geography")
 }
 
 /// The type of a column, schema-qualified (`"pg_catalog"."int4"`, `"public"."mood"`).
@@ -211,7 +225,141 @@ pub fn translate(exp: &BoolExp, scope: &Scope, ctx: &mut SqlContext) -> Expr {
             let condition = translate(predicate, &inner, ctx);
             exists(table, alias, condition)
         }
+        BoolExp::ComputedField { call, result } => {
+            let function_call = computed_call(call, &scope.current, ctx);
+            match result {
+                ComputedResult::Scalar { pg_type, op } => {
+                    let target = Expr::FunctionCall(Box::new(function_call));
+                    comparison(target, pg_type, op.op, &op.value, scope, ctx)
+                }
+                ComputedResult::Rows { predicate, .. } => {
+                    let alias = ctx.aliases.next_alias();
+                    let inner = Scope {
+                        current: alias.clone(),
+                        root: scope.root.clone(),
+                    };
+                    let condition = translate(predicate, &inner, ctx);
+                    let mut select = Select::new(vec![(Expr::Int(1), ColumnAlias::new("one"))]);
+                    select.from = Some(From::Function {
+                        call: function_call,
+                        with_ordinality: false,
+                        alias,
+                        columns: Vec::new(),
+                        lateral: false,
+                    });
+                    select.where_ = match condition {
+                        Expr::Bool(true) => None,
+                        other => Some(other),
+                    };
+                    Expr::Exists(Box::new(select))
+                }
+            }
+        }
     }
+}
+
+/// `"public"."get_articles"("_t0", $1::json)`: a computed field's function for the row `row`.
+pub fn computed_call(call: &ComputedCall, row: &TableAlias, ctx: &mut SqlContext) -> FunctionCall {
+    let args = (0..call.argument_count)
+        .map(|i| {
+            if i == call.table_argument {
+                Expr::TableRow(row.clone())
+            } else if Some(i) == call.session_argument {
+                cast(ctx.session.clone(), TypeName::new("json"))
+            } else {
+                Expr::Null
+            }
+        })
+        .collect();
+    FunctionCall::new(
+        FunctionName::Qualified {
+            schema: Some(call.function.schema.clone()),
+            name: call.function.name.clone(),
+        },
+        args,
+    )
+}
+
+/// A PostGIS operand: GeoJSON (literal or session variable) made a geometry of the column's type.
+fn geo_operand(
+    value: &serde_json::Value,
+    pg_type: &PgType,
+    scope: &Scope,
+    ctx: &mut SqlContext,
+) -> Expr {
+    match value {
+        serde_json::Value::String(s) if graft_schema::boolexp::is_session_variable(s) => {
+            let geometry = Expr::FunctionCall(Box::new(FunctionCall::new(
+                FunctionName::Builtin("ST_GeomFromGeoJSON"),
+                vec![ctx.session_variable(&s.to_ascii_lowercase())],
+            )));
+            cast(geometry, type_name(pg_type))
+        }
+        other => {
+            let _ = scope;
+            ctx.column_literal(other, pg_type)
+        }
+    }
+}
+
+/// `ST_Contains(col, value)` and friends; `ST_DWithin(col, from, distance[, use_spheroid])`.
+fn postgis(
+    target: Expr,
+    pg_type: &PgType,
+    op: ComparisonOp,
+    value: &Operand,
+    scope: &Scope,
+    ctx: &mut SqlContext,
+) -> Expr {
+    use ComparisonOp::*;
+    let name = match op {
+        StContains => "ST_Contains",
+        StCrosses => "ST_Crosses",
+        StEquals => "ST_Equals",
+        StIntersects => "ST_Intersects",
+        StOverlaps => "ST_Overlaps",
+        StTouches => "ST_Touches",
+        StWithin => "ST_Within",
+        StDWithin => "ST_DWithin",
+        St3dDWithin => "ST_3DDWithin",
+        _ => "ST_3DIntersects",
+    };
+    let args = match (op, value) {
+        (StDWithin | St3dDWithin, Operand::Literal(serde_json::Value::Object(spec))) => {
+            let null = serde_json::Value::Null;
+            let from = geo_operand(spec.get("from").unwrap_or(&null), pg_type, scope, ctx);
+            let distance = match spec.get("distance").unwrap_or(&null) {
+                serde_json::Value::String(s) if graft_schema::boolexp::is_session_variable(s) => {
+                    cast(
+                        ctx.session_variable(&s.to_ascii_lowercase()),
+                        TypeName::new("float8"),
+                    )
+                }
+                other => ctx.literal(other, TypeName::new("float8"), ParamFormat::Text),
+            };
+            let mut args = vec![target, from, distance];
+            if let Some(spheroid) = spec.get("use_spheroid") {
+                args.push(ctx.literal(spheroid, TypeName::new("bool"), ParamFormat::Text));
+            }
+            args
+        }
+        (_, Operand::Literal(json)) => vec![target, geo_operand(json, pg_type, scope, ctx)],
+        (_, Operand::Session(name)) => {
+            let geometry = Expr::FunctionCall(Box::new(FunctionCall::new(
+                FunctionName::Builtin("ST_GeomFromGeoJSON"),
+                vec![ctx.session_variable(name)],
+            )));
+            vec![target, cast(geometry, type_name(pg_type))]
+        }
+        (_, other) => vec![
+            target,
+            operand(other, type_name(pg_type), format_of(pg_type), scope, ctx),
+        ],
+    };
+    Expr::FunctionCall(Box::new(FunctionCall::new(
+        FunctionName::Builtin(name),
+        args,
+    )))
 }
 
 /// `EXISTS (SELECT 1 FROM "s"."t" AS "alias" WHERE condition)`
@@ -322,6 +470,10 @@ fn comparison(
             } else {
                 Expr::Not(Box::new(any))
             }
+        }
+        StContains | StCrosses | StEquals | StIntersects | StOverlaps | StTouches | StWithin
+        | StDWithin | St3dDWithin | St3dIntersects => {
+            postgis(target, pg_type, op, value, scope, ctx)
         }
         IsNull => match value {
             Operand::Literal(serde_json::Value::Bool(true)) => Expr::IsNull(Box::new(target)),

@@ -17,6 +17,7 @@ pub mod aggregate;
 pub mod boolexp;
 mod error;
 pub mod graphql;
+pub mod graphql_mutation;
 pub mod ir;
 pub mod mutation;
 pub mod rql;

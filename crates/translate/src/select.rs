@@ -207,6 +207,16 @@ pub(crate) fn object_expr(
 /// its path for a json column with one (`"_t0"."doc" #> $2::text[]`).
 pub fn output_column(alias: &TableAlias, field: &ir::ColumnField, ctx: &mut SqlContext) -> Expr {
     let mut value = column(alias, &field.column);
+    if crate::boolexp::is_postgis(&field.pg_type) {
+        // GeoJSON, as Hasura outputs geometry and geography (15 digits, long CRS names).
+        value = cast(
+            Expr::FunctionCall(Box::new(graft_sql::FunctionCall::new(
+                graft_sql::FunctionName::Builtin("ST_AsGeoJSON"),
+                vec![value, Expr::Int(15), Expr::Int(4)],
+            ))),
+            TypeName::new("json"),
+        );
+    }
     if let Some(path) = &field.json_path {
         let path = serde_json::Value::Array(path.iter().cloned().map(Into::into).collect());
         let path = ctx.literal(&path, TypeName::new("text").array(), ParamFormat::Array);

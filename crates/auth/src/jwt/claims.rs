@@ -62,7 +62,9 @@ impl JsonPath {
                 match quoted {
                     Some(key) => elements.push(PathElement::Key(key.to_string())),
                     None => elements.push(PathElement::Index(
-                        inside.parse().map_err(|_| invalid("expected an index or a quoted key"))?,
+                        inside
+                            .parse()
+                            .map_err(|_| invalid("expected an index or a quoted key"))?,
                     )),
                 }
                 rest = &after[close + 1..];

@@ -4,6 +4,7 @@
 //! into `{"data": ...}`. Errors are GraphQL errors with Hasura's `extensions.code` and `path`,
 //! returned with HTTP 200 as Hasura does.
 
+mod mutation;
 pub mod schemas;
 
 use crate::session;
@@ -29,15 +30,19 @@ struct GraphqlRequest {
 }
 
 /// A GraphQL error in Hasura's shape.
-struct GraphqlError {
-    message: String,
-    code: String,
+pub(crate) struct GraphqlError {
+    pub(crate) message: String,
+    pub(crate) code: String,
     path: String,
-    internal: Option<Box<Value>>,
+    pub(crate) internal: Option<Box<Value>>,
 }
 
 impl GraphqlError {
-    fn new(code: impl Into<String>, path: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        code: impl Into<String>,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         GraphqlError {
             message: message.into(),
             code: code.into(),
@@ -142,17 +147,21 @@ async fn execute(
         Some(e) => GraphqlError::new(e.code, e.path, e.message),
         None => GraphqlError::new("validation-failed", "$", "invalid request"),
     })?;
-    if operation.kind != OperationKind::Query {
+    if operation.kind == OperationKind::Subscription {
         return Err(GraphqlError::new(
             "not-supported",
             "$",
-            "only queries are supported by graft yet; mutations and subscriptions are coming",
+            "subscriptions are served over WebSocket; graft does not serve them yet",
         ));
     }
     if graft_gql::is_introspection_only(&operation) {
         return Ok(graft_gql::introspect(&schema, &operation).to_string());
     }
-    let data = run_query(state, cache, session, &operation).await?;
+    let data = if operation.kind == OperationKind::Mutation {
+        mutation::run(state, cache, session, &operation).await?
+    } else {
+        run_query(state, cache, session, &operation).await?
+    };
     if operation
         .root_fields
         .iter()
@@ -192,22 +201,33 @@ async fn run_query(
     let prepared = &statement.prepared;
     graft_execute::query_json(&**client, &prepared.sql, &prepared.params)
         .await
-        .map_err(|e| {
-            let mut error = GraphqlError::new("unexpected", "$", "database query error");
-            if session.is_admin() || state.config.dev_mode {
-                error.internal = Some(Box::new(json!({
-                    "error": {"message": e.message, "status_code": e.sqlstate, "description": e.detail, "hint": e.hint},
-                    "statement": prepared.sql,
-                    "arguments": prepared.params,
-                    "prepared": true,
-                })));
-            }
-            if let Some(code) = data_error_code(&e) {
-                error.code = code.to_string();
-                error.message = e.message.clone();
-            }
-            error
-        })
+        .map_err(|e| database_error(state, session, prepared, e))
+}
+
+/// A failed statement: constraint and data errors keep Postgres's message and class (the
+/// client caused them); anything else is "database query error", with details for admins.
+pub(crate) fn database_error(
+    state: &AppState,
+    session: &Session,
+    prepared: &graft_translate::PreparedSql,
+    e: graft_execute::DbError,
+) -> GraphqlError {
+    {
+        let mut error = GraphqlError::new("unexpected", "$", "database query error");
+        if session.is_admin() || state.config.dev_mode {
+            error.internal = Some(Box::new(json!({
+                "error": {"message": e.message, "status_code": e.sqlstate, "description": e.detail, "hint": e.hint},
+                "statement": prepared.sql,
+                "arguments": prepared.params,
+                "prepared": true,
+            })));
+        }
+        if let Some(code) = data_error_code(&e) {
+            error.code = code.to_string();
+            error.message = e.message.clone();
+        }
+        error
+    }
 }
 
 /// Errors the client caused keep Postgres's message and their class; others are hidden.

@@ -73,6 +73,9 @@ pub enum Expr {
     Case(Box<Case>),
     /// `row_to_json("_t0")`
     RowToJson(TableAlias),
+    /// `"_t0"`: the whole row of a FROM item, as passed to a function taking the table's row
+    /// type (computed fields).
+    TableRow(TableAlias),
     /// `ARRAY[a, b]`. An empty one needs a cast to have a type.
     Array(Vec<Expr>),
     /// `EXCLUDED."col"`, the proposed row in `ON CONFLICT DO UPDATE`.

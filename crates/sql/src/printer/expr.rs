@@ -131,6 +131,7 @@ impl SqlWriter {
                 self.table_alias(alias)?;
                 self.syntax(")");
             }
+            Expr::TableRow(alias) => self.table_alias(alias)?,
             Expr::Array(items) => {
                 self.syntax("ARRAY[");
                 self.list(items, ", ", Self::expr)?;
@@ -230,6 +231,7 @@ impl SqlWriter {
             | Expr::StringLiteral(_)
             | Expr::FunctionCall(_)
             | Expr::RowToJson(_)
+            | Expr::TableRow(_)
             | Expr::Array(_)
             | Expr::ScalarSubquery(_)
             | Expr::BinaryOp { .. }

@@ -15,12 +15,12 @@
 //! [`crate::select`] / [`crate::aggregate`] / [`crate::boolexp`] code the v1 API uses. Postgres
 //! builds the JSON with `json` (not `jsonb`), so keys keep the selection's order.
 
-mod context;
+pub(crate) mod context;
 mod error;
-mod filter;
-mod json_path;
-mod order_by;
-mod select;
+pub(crate) mod filter;
+pub(crate) mod json_path;
+pub(crate) mod order_by;
+pub(crate) mod select;
 
 pub use error::GraphqlError;
 

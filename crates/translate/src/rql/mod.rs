@@ -17,8 +17,8 @@ use crate::ir;
 use graft_catalog::PgType;
 use graft_metadata::QualifiedTable;
 use graft_schema::{
-    BoolExp, Parser, RolePermissions, SelectPermissionInfo, Session, SourceModel, TableModel,
-    ValueContext,
+    BoolExp, ComputedResult, Parser, RolePermissions, SelectPermissionInfo, Session, SourceModel,
+    TableModel, ValueContext,
 };
 
 /// What every IR builder reads.
@@ -180,6 +180,25 @@ impl<'a> RqlContext<'a> {
                     predicate: Box::new(ir::and(vec![predicate, filter])),
                 }
             }
+            BoolExp::ComputedField {
+                call,
+                result: ComputedResult::Rows { target, predicate },
+            } => {
+                let target_table = self.table(&target)?;
+                let filter = self
+                    .select_permission(target_table, path)?
+                    .map(|p| p.filter.clone())
+                    .unwrap_or_else(BoolExp::always_true);
+                let predicate = self.secure(target_table, *predicate, path)?;
+                BoolExp::ComputedField {
+                    call,
+                    result: ComputedResult::Rows {
+                        target,
+                        predicate: Box::new(ir::and(vec![predicate, filter])),
+                    },
+                }
+            }
+            scalar @ BoolExp::ComputedField { .. } => scalar,
         })
     }
 

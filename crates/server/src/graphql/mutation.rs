@@ -1,0 +1,140 @@
+//! Mutations: one statement per mutation root field, all in ONE transaction, in the order
+//! written; a failed permission check or any error rolls everything back.
+
+use super::{GraphqlError, database_error};
+use crate::state::{AppState, SchemaCache};
+use graft_gql::ValidOperation;
+use graft_metadata::DEFAULT_SOURCE;
+use graft_schema::Session;
+use graft_translate::graphql::GraphqlOptions;
+use graft_translate::graphql_mutation::{
+    MutationStatement, ResultShape, translate_graphql_mutation,
+};
+
+/// Runs the mutation and returns the JSON text of `data` (database fields only).
+pub async fn run(
+    state: &AppState,
+    cache: &SchemaCache,
+    session: &Session,
+    operation: &ValidOperation,
+) -> Result<String, GraphqlError> {
+    let source = cache.model.source(DEFAULT_SOURCE).ok_or_else(|| {
+        GraphqlError::new("unexpected", "$", "the default source is not available")
+    })?;
+    let options = GraphqlOptions {
+        stringify_numeric: state.config.stringify_numeric_types,
+    };
+    let statements = translate_graphql_mutation(operation, source, session, &options)
+        .map_err(|e| GraphqlError::new(e.code, e.path, e.message))?;
+    let pool = cache
+        .pool(DEFAULT_SOURCE)
+        .map_err(|e| GraphqlError::new(e.code, "$", e.message))?;
+    let object = pool.get().await.map_err(|e| {
+        GraphqlError::new(
+            "unexpected",
+            "$",
+            format!("could not get a database connection: {e}"),
+        )
+    })?;
+    let client: &tokio_postgres::Client = &object;
+    let begin = |e: tokio_postgres::Error| {
+        GraphqlError::new(
+            "unexpected",
+            "$",
+            format!("could not start a transaction: {e}"),
+        )
+    };
+    client.batch_execute("BEGIN").await.map_err(begin)?;
+    let outcome = run_all(state, session, client, &statements).await;
+    let end = if outcome.is_ok() {
+        "COMMIT"
+    } else {
+        "ROLLBACK"
+    };
+    if let Err(e) = client.batch_execute(end).await {
+        return Err(GraphqlError::new(
+            "unexpected",
+            "$",
+            format!("could not end the transaction: {e}"),
+        ));
+    }
+    let values = outcome?;
+    Ok(assemble(operation, &statements, values))
+}
+
+async fn run_all(
+    state: &AppState,
+    session: &Session,
+    client: &tokio_postgres::Client,
+    statements: &[MutationStatement],
+) -> Result<Vec<String>, GraphqlError> {
+    let mut values = Vec::with_capacity(statements.len());
+    for statement in statements {
+        let prepared = &statement.prepared;
+        let text = graft_execute::query_json(client, &prepared.sql, &prepared.params)
+            .await
+            .map_err(|e| database_error(state, session, prepared, e))?;
+        if !prepared.has_check {
+            values.push(text);
+            continue;
+        }
+        // Only here is a result parsed: to read the check beside the data.
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            GraphqlError::new(
+                "unexpected",
+                "$",
+                format!("invalid JSON from the database: {e}"),
+            )
+        })?;
+        if value.get("check").and_then(serde_json::Value::as_bool) != Some(true) {
+            return Err(GraphqlError::new(
+                "permission-error",
+                "$",
+                "check constraint of an insert/update permission has failed",
+            ));
+        }
+        values.push(value.get("data").cloned().unwrap_or_default().to_string());
+    }
+    Ok(values)
+}
+
+/// `{"key": value, ...}` in root-field order; `update_t_many` entries (ArrayItem) become one
+/// array per field, `[]` when it had no updates.
+fn assemble(
+    operation: &ValidOperation,
+    statements: &[MutationStatement],
+    values: Vec<String>,
+) -> String {
+    let mut out = String::from("{");
+    let mut first = true;
+    for field in &operation.root_fields {
+        if field.name.starts_with("__") {
+            continue;
+        }
+        let key = &field.alias;
+        let mine: Vec<(&MutationStatement, &String)> = statements
+            .iter()
+            .zip(values.iter())
+            .filter(|(s, _)| &s.response_key == key)
+            .collect();
+        let value = match mine.first() {
+            Some((s, v)) if s.shape == ResultShape::Value => (*v).clone(),
+            _ => format!(
+                "[{}]",
+                mine.iter()
+                    .map(|(_, v)| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+        };
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        out.push_str(&serde_json::Value::String(key.clone()).to_string());
+        out.push(':');
+        out.push_str(&value);
+    }
+    out.push('}');
+    out
+}
