@@ -2,7 +2,7 @@
 //! shown: `hide_env_values` keeps them out of `--help`, and `ServerConfig`'s Debug redacts them.
 
 use clap::{Args, Parser, Subcommand};
-use graft_server::{AdminSecrets, ServerConfig};
+use graft_server::{AuthConfig, ServerConfig};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -46,6 +46,15 @@ pub struct ServeArgs {
     /// Several admin secrets, as a JSON list or comma-separated.
     #[arg(long, env = "HASURA_GRAPHQL_ADMIN_SECRETS", hide_env_values = true)]
     pub admin_secrets: Option<String>,
+    /// JWT secret (JSON: type and key, or jwk_url, claims settings).
+    #[arg(long, env = "HASURA_GRAPHQL_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Authentication webhook URL.
+    #[arg(long, env = "HASURA_GRAPHQL_AUTH_HOOK", hide_env_values = true)]
+    pub auth_hook: Option<String>,
+    /// GET or POST.
+    #[arg(long, env = "HASURA_GRAPHQL_AUTH_HOOK_MODE")]
+    pub auth_hook_mode: Option<String>,
     /// Role for requests that carry no credentials.
     #[arg(long, env = "HASURA_GRAPHQL_UNAUTHORIZED_ROLE")]
     pub unauthorized_role: Option<String>,
@@ -80,14 +89,24 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    pub fn into_server_config(self, database_url: String) -> ServerConfig {
-        let mut secrets: Vec<String> = self.admin_secret.into_iter().collect();
-        if let Some(list) = self.admin_secrets {
-            match serde_json::from_str::<Vec<String>>(&list) {
-                Ok(parsed) => secrets.extend(parsed),
-                Err(_) => secrets.extend(list.split(',').map(|s| s.trim().to_string())),
+    /// The flags win over the environment (clap already merged each flag with its variable);
+    /// variables without a flag (`HASURA_GRAPHQL_JWT_SECRETS`, claims settings) are read as is.
+    pub fn auth_config(&self) -> Result<AuthConfig, graft_auth::AuthConfigError> {
+        let flag = |name: &str| -> Option<Option<String>> {
+            match name {
+                "HASURA_GRAPHQL_ADMIN_SECRET" => Some(self.admin_secret.clone()),
+                "HASURA_GRAPHQL_ADMIN_SECRETS" => Some(self.admin_secrets.clone()),
+                "HASURA_GRAPHQL_JWT_SECRET" => Some(self.jwt_secret.clone()),
+                "HASURA_GRAPHQL_AUTH_HOOK" => Some(self.auth_hook.clone()),
+                "HASURA_GRAPHQL_AUTH_HOOK_MODE" => Some(self.auth_hook_mode.clone()),
+                "HASURA_GRAPHQL_UNAUTHORIZED_ROLE" => Some(self.unauthorized_role.clone()),
+                _ => None,
             }
-        }
+        };
+        AuthConfig::from_env(&|name| flag(name).unwrap_or_else(|| std::env::var(name).ok()))
+    }
+
+    pub fn into_server_config(self, database_url: String, auth: AuthConfig) -> ServerConfig {
         ServerConfig {
             metadata_database_url: self
                 .metadata_database_url
@@ -95,8 +114,7 @@ impl ServeArgs {
             database_url,
             host: self.server_host,
             port: self.server_port,
-            admin_secrets: AdminSecrets::new(secrets),
-            unauthorized_role: self.unauthorized_role,
+            auth,
             stringify_numeric_types: self.stringify_numeric_types,
             enable_console: self.enable_console,
             dev_mode: self.dev_mode,

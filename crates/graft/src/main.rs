@@ -41,6 +41,10 @@ fn init_logging(level: &str) {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(&args.log_level);
+    // Checked before the dev database starts: a bad secret configuration fails fast.
+    let auth = args
+        .auth_config()
+        .context("invalid authentication configuration")?;
     // The embedded dev database: only when no database URL was given.
     let (database_url, cluster) = match args.database_url.clone() {
         Some(url) => (url, None),
@@ -57,7 +61,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             (cluster.url("postgres"), Some(cluster))
         }
     };
-    let config = args.into_server_config(database_url);
+    let config = args.into_server_config(database_url, auth);
     let result = graft_server::serve(config, shutdown_signal()).await;
     if let Some(cluster) = cluster {
         tracing::info!("stopping the embedded dev database");

@@ -16,8 +16,9 @@ mod routes;
 mod session;
 mod state;
 
-pub use config::{AdminSecrets, ServerConfig};
+pub use config::ServerConfig;
 pub use error::ApiError;
+pub use graft_auth::AuthConfig;
 pub use routes::router;
 pub use state::{AppState, StartError};
 

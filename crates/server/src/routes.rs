@@ -73,7 +73,7 @@ async fn handle(
             .into_response();
     }
     let result = async {
-        let session = session::resolve(&state.config, headers)?;
+        let session = session::resolve(state, headers).await?;
         let body = parse_body(body)?;
         metadata_api::handle(state, &session, api, body).await
     }

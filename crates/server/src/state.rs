@@ -22,6 +22,8 @@ pub enum StartError {
     MetadataDatabase(String),
     #[error("stored metadata is invalid: {0}")]
     InvalidMetadata(String),
+    #[error("authentication configuration: {0}")]
+    Auth(String),
     #[error("could not listen on {0}")]
     Bind(String),
 }
@@ -47,6 +49,7 @@ impl SchemaCache {
 
 pub struct AppState {
     pub config: ServerConfig,
+    pub authenticator: graft_auth::Authenticator,
     pub metadata_pool: Pool,
     pub cache: ArcSwap<SchemaCache>,
     pub write_lock: Mutex<()>,
@@ -54,6 +57,9 @@ pub struct AppState {
 
 impl AppState {
     pub async fn start(config: ServerConfig) -> Result<AppState, StartError> {
+        let authenticator = graft_auth::Authenticator::new(config.auth.clone())
+            .await
+            .map_err(|e| StartError::Auth(e.to_string()))?;
         let metadata_pool = connect_pool(&config.metadata_database_url, 4)
             .await
             .map_err(|e| StartError::MetadataDatabase(e.to_string()))?;
@@ -84,6 +90,7 @@ impl AppState {
         }
         Ok(AppState {
             config,
+            authenticator,
             metadata_pool,
             cache: ArcSwap::from_pointee(cache),
             write_lock: Mutex::new(()),

@@ -2,7 +2,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use graft_pgtemp::Cluster;
-use graft_server::{AdminSecrets, AppState, ServerConfig, router};
+use graft_server::{AppState, AuthConfig, ServerConfig, router};
 use serde_json::Value;
 use std::sync::Arc;
 use tokio::task::JoinHandle;
@@ -26,8 +26,7 @@ pub fn config(database_url: &str) -> ServerConfig {
         metadata_database_url: database_url.to_string(),
         host: "127.0.0.1".to_string(),
         port: 0,
-        admin_secrets: AdminSecrets::default(),
-        unauthorized_role: None,
+        auth: AuthConfig::default(),
         stringify_numeric_types: false,
         enable_console: false,
         dev_mode: false,
