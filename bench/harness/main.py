@@ -166,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
 
         run_info = {
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-            "command": "bench/run " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            "command": " ".join(["bench/run"] + [shlex.quote(a) for a in sys.argv[1:]]),
             "minutes": round((time.monotonic() - started) / 60, 1),
             "machine": report.machine(),
             "postgres": cluster.psql("show server_version").strip(),

@@ -338,8 +338,19 @@ fn postgis(
                 other => ctx.literal(other, TypeName::new("float8"), ParamFormat::Text),
             };
             let mut args = vec![target, from, distance];
-            if let Some(spheroid) = spec.get("use_spheroid") {
-                args.push(ctx.literal(spheroid, TypeName::new("bool"), ParamFormat::Text));
+            match spec.get("use_spheroid") {
+                Some(serde_json::Value::String(s))
+                    if graft_schema::boolexp::is_session_variable(s) =>
+                {
+                    args.push(cast(
+                        ctx.session_variable(&s.to_ascii_lowercase()),
+                        TypeName::new("bool"),
+                    ))
+                }
+                Some(spheroid) => {
+                    args.push(ctx.literal(spheroid, TypeName::new("bool"), ParamFormat::Text))
+                }
+                None => {}
             }
             args
         }

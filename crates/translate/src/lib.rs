@@ -145,3 +145,11 @@ pub fn prepare(
         has_check,
     })
 }
+
+/// The result of a statement with `has_check`: the response, kept as raw JSON text so numbers
+/// keep their exact digits, and the permission check.
+#[derive(serde::Deserialize)]
+pub struct CheckedResult {
+    pub data: Box<serde_json::value::RawValue>,
+    pub check: Option<bool>,
+}

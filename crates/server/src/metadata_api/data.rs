@@ -12,7 +12,7 @@ pub async fn run(
     session: &Session,
     op: RqlOp,
     args: &Value,
-) -> Result<Value, ApiError> {
+) -> Result<super::Reply, ApiError> {
     let source = super::args::source_of(args);
     // Data operations see the metadata as changed so far in this request (a bulk may track a
     // table and then insert into it).
@@ -48,23 +48,28 @@ pub async fn run(
 async fn execute(
     client: &tokio_postgres::Client,
     prepared: &graft_translate::PreparedSql,
-) -> Result<Value, ApiError> {
+) -> Result<super::Reply, ApiError> {
     let text = graft_execute::query_json(client, &prepared.sql, &prepared.params)
         .await
         .map_err(|e| data_error(e, prepared))?;
-    let value: Value = serde_json::from_str(&text)
-        .map_err(|e| ApiError::internal(format!("the database returned invalid JSON: {e}")))?;
+    let invalid = |e: serde_json::Error| {
+        ApiError::internal(format!("the database returned invalid JSON: {e}"))
+    };
     if !prepared.has_check {
-        return Ok(value);
+        return serde_json::value::RawValue::from_string(text)
+            .map(super::Reply::Raw)
+            .map_err(invalid);
     }
-    if value.get("check").and_then(Value::as_bool) != Some(true) {
+    let checked: graft_translate::CheckedResult = serde_json::from_str(&text)
+        .map_err(|e| ApiError::internal(format!("the database returned invalid JSON: {e}")))?;
+    if checked.check != Some(true) {
         return Err(ApiError::new(
             "permission-error",
             "check constraint of an insert/update permission has failed",
         )
         .at("$.args"));
     }
-    Ok(value.get("data").cloned().unwrap_or(Value::Null))
+    Ok(super::Reply::Raw(checked.data))
 }
 
 fn rql_error(error: RqlError) -> ApiError {

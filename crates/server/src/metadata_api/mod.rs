@@ -116,6 +116,16 @@ pub fn table_not_tracked(table: &QualifiedTable) -> ApiError {
     ApiError::new("not-exists", format!("table \"{table}\" does not exist")).at("$.args.table")
 }
 
+/// A command's answer: JSON built here, the raw JSON text Postgres built for a data operation
+/// (passed through unparsed, so numbers keep their exact digits), or a bulk's list of answers.
+#[derive(Debug, serde::Serialize)]
+#[serde(untagged)]
+pub enum Reply {
+    Value(Value),
+    Raw(Box<serde_json::value::RawValue>),
+    List(Vec<Reply>),
+}
+
 pub fn success() -> Value {
     json!({"message": "success"})
 }
@@ -125,7 +135,7 @@ pub async fn handle(
     session: &Session,
     api: Api,
     body: Value,
-) -> Result<Value, ApiError> {
+) -> Result<Reply, ApiError> {
     let _guard = state.write_lock.lock().await;
     let cache = state.current();
     let mut working = Working {
@@ -154,7 +164,7 @@ fn dispatch<'w, 'a>(
     session: &'w Session,
     api: Api,
     body: &'w Value,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Value, ApiError>> + Send + 'w>>
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Reply, ApiError>> + Send + 'w>>
 where
     'a: 'w,
 {
@@ -211,6 +221,7 @@ where
         let version = map.get("version").and_then(Value::as_u64).unwrap_or(1);
         run_command(working, name, &args, version)
             .await
+            .map(Reply::Value)
             .map_err(|e| if e.path == "$" { e.at("$.args") } else { e })
     })
 }
@@ -221,7 +232,7 @@ async fn bulk(
     api: Api,
     args: &Value,
     keep_going: bool,
-) -> Result<Value, ApiError> {
+) -> Result<Reply, ApiError> {
     let Value::Array(commands) = args else {
         return Err(ApiError::parse_failed("expected an array of queries").at("$.args"));
     };
@@ -229,14 +240,14 @@ async fn bulk(
     for (index, command) in commands.iter().enumerate() {
         match dispatch(working, session, api, command).await {
             Ok(result) => results.push(result),
-            Err(error) if keep_going => results.push(error.body()),
+            Err(error) if keep_going => results.push(Reply::Value(error.body())),
             Err(error) => {
                 let path = error.path.replacen('$', &format!("$.args[{index}]"), 1);
                 return Err(error.at(path));
             }
         }
     }
-    Ok(Value::Array(results))
+    Ok(Reply::List(results))
 }
 
 /// The command name without the backend prefix (`pg_track_table` → `track_table`), if the API

@@ -141,6 +141,10 @@ fn apply_catalog_change(
         });
         changed |= meta.tables.len() != count;
     }
+    if old != new {
+        // Even when the metadata is unchanged, the schema must be rebuilt from the new catalog.
+        working.reload = true;
+    }
     working.catalogs.insert(source.to_string(), new);
     if changed {
         working.dirty = true;
