@@ -13,6 +13,7 @@ import argparse
 import datetime
 import json
 import shlex
+import shutil
 import statistics
 import sys
 import tempfile
@@ -161,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
 
         failures, statements = check_all(cluster, servers, queries, truths, wanted, unavailable)
         memory_start = {name: peers.peak_rss_mib(s.pid) for name, s in servers.items()}
-        results = measure(args, wrk, cluster, servers, queries, levels, failures, statements)
+        results = measure(args, wrk, cluster, servers, queries, levels, failures, statements, workdir)
         memory_peak = {name: peers.peak_rss_mib(s.pid) for name, s in servers.items()}
 
         run_info = {
@@ -200,6 +201,7 @@ def run(args: argparse.Namespace) -> int:
         for server in servers.values():
             server.stop()
         cluster.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def estimate_seconds(args: argparse.Namespace, queries: list[Query], levels: list[int],
@@ -266,9 +268,10 @@ def check_all(cluster: Cluster, servers: dict[str, peers.Server], queries: list[
 
 def measure(args: argparse.Namespace, wrk: str | None, cluster: Cluster, servers: dict[str, peers.Server],
             queries: list[Query], levels: list[int], failures: dict[str, dict[str, str]],
-            statements: dict[str, tuple[str, list[str]]]) -> dict:
+            statements: dict[str, tuple[str, list[str]]], workdir: Path) -> dict:
+    scripts_dir = workdir / "wrk"
+    scripts_dir.mkdir(exist_ok=True)
     results: dict = {}
-    scripts_dir = Path(tempfile.mkdtemp(prefix="graft-bench-wrk-"))
     for query in queries:
         runners = {}
         for name, server in servers.items():
