@@ -34,6 +34,32 @@ pub async fn query_json<C: GenericClient + Sync>(
     Ok(value.unwrap_or_else(|| "null".to_string()))
 }
 
+/// Most distinct statements one connection keeps prepared; beyond it the cache starts over, so
+/// a stream of one-off query shapes cannot grow a connection's memory without bound.
+const STATEMENT_CACHE_LIMIT: usize = 512;
+
+/// `query_json` on a pooled connection, reusing the connection's prepared statement for the same
+/// SQL text: one round trip and no re-planning for repeated query shapes. Safe across DDL since
+/// every statement returns one json column (Postgres re-plans invalidated statements itself).
+pub async fn query_json_cached(
+    client: &deadpool_postgres::ClientWrapper,
+    sql: &str,
+    params: &[Option<String>],
+) -> Result<String, DbError> {
+    if client.statement_cache.size() > STATEMENT_CACHE_LIMIT {
+        client.statement_cache.clear();
+    }
+    let types = vec![Type::TEXT; params.len()];
+    let statement = client.prepare_typed_cached(sql, &types).await?;
+    let values: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
+        .iter()
+        .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
+        .collect();
+    let row = client.query_one(&statement, &values).await?;
+    let value: Option<String> = text_column(&row, 0)?;
+    Ok(value.unwrap_or_else(|| "null".to_string()))
+}
+
 /// Reads a column of any type as text: json and text come back verbatim.
 fn text_column(row: &tokio_postgres::Row, index: usize) -> Result<Option<String>, DbError> {
     let raw: Option<RawText> = row.try_get(index)?;

@@ -34,7 +34,10 @@ fn mutate(rng: &mut Rng) -> String {
             0 => {
                 chars.remove(at);
             }
-            1 => chars.insert(at, ['{', '}', '(', ')', '$', ':', '!', '"', '@', 'x'][rng.below(10)]),
+            1 => chars.insert(
+                at,
+                ['{', '}', '(', ')', '$', ':', '!', '"', '@', 'x'][rng.below(10)],
+            ),
             _ => chars[at] = ['{', '}', '(', ')', '$', '#', ' ', '1'][rng.below(8)],
         }
     }
@@ -57,11 +60,17 @@ fn bad_request(rng: &mut Rng, i: usize) -> Value {
             let depth = 20 + rng.below(200);
             let mut q = String::from("id");
             for level in 0..depth {
-                q = if level % 2 == 0 { format!("author {{ {q} }}") } else { format!("articles {{ {q} }}") };
+                q = if level % 2 == 0 {
+                    format!("author {{ {q} }}")
+                } else {
+                    format!("articles {{ {q} }}")
+                };
             }
             json!({"query": format!("{{ author {{ wrong_field {q} }} }}")})
         }
-        6 => json!({"query": VALID, "variables": {"id": 1, "n": "x".repeat(rng.below(2_000_000))}, "operationName": "Other"}),
+        6 => {
+            json!({"query": VALID, "variables": {"id": 1, "n": "x".repeat(rng.below(2_000_000))}, "operationName": "Other"})
+        }
         _ => json!({"query": [1, 2, 3], "variables": "nope"}),
     }
 }
@@ -91,10 +100,16 @@ async fn malformed_graphql_gets_errors_never_a_crash() {
         .await;
     assert_eq!(status, 200, "{body}");
     let (status, body) = server
-        .post("/v1/graphql", &json!({"query": VALID, "variables": {"id": 1, "n": "%"}}))
+        .post(
+            "/v1/graphql",
+            &json!({"query": VALID, "variables": {"id": 1, "n": "%"}}),
+        )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(body["data"]["author"][0]["articles_aggregate"]["aggregate"]["count"], 2, "{body}");
+    assert_eq!(
+        body["data"]["author"][0]["articles_aggregate"]["aggregate"]["count"], 2,
+        "{body}"
+    );
 
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
     let mut errors = 0;
@@ -113,10 +128,22 @@ async fn malformed_graphql_gets_errors_never_a_crash() {
             assert!(body["data"].is_object(), "request {i}: {body}");
         }
     }
-    assert!(errors > 1500, "only {errors} of 2000 bad requests were refused");
+    assert!(
+        errors > 1500,
+        "only {errors} of 2000 bad requests were refused"
+    );
     let (status, body) = server
-        .post("/v1/graphql", &json!({"query": "{ author(order_by: {id: asc}) { name } }"}))
+        .post(
+            "/v1/graphql",
+            &json!({"query": "{ author(order_by: {id: asc}) { name } }"}),
+        )
         .await;
-    assert_eq!((status, body), (200, json!({"data": {"author": [{"name": "A"}, {"name": "B"}]}})));
+    assert_eq!(
+        (status, body),
+        (
+            200,
+            json!({"data": {"author": [{"name": "A"}, {"name": "B"}]}})
+        )
+    );
     cluster.stop().await.unwrap();
 }

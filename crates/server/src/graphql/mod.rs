@@ -200,7 +200,7 @@ async fn run_query(
         )
     })?;
     let prepared = &statement.prepared;
-    graft_execute::query_json(&**client, &prepared.sql, &prepared.params)
+    graft_execute::query_json_cached(&client, &prepared.sql, &prepared.params)
         .await
         .map_err(|e| database_error(state, session, prepared, e))
 }

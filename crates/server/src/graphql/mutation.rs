@@ -36,7 +36,7 @@ pub async fn run(
             format!("could not get a database connection: {e}"),
         )
     })?;
-    let client: &tokio_postgres::Client = &object;
+    let client: &deadpool_postgres::ClientWrapper = &object;
     let begin = |e: tokio_postgres::Error| {
         GraphqlError::new(
             "unexpected",
@@ -65,13 +65,13 @@ pub async fn run(
 async fn run_all(
     state: &AppState,
     session: &Session,
-    client: &tokio_postgres::Client,
+    client: &deadpool_postgres::ClientWrapper,
     statements: &[MutationStatement],
 ) -> Result<Vec<String>, GraphqlError> {
     let mut values = Vec::with_capacity(statements.len());
     for statement in statements {
         let prepared = &statement.prepared;
-        let text = graft_execute::query_json(client, &prepared.sql, &prepared.params)
+        let text = graft_execute::query_json_cached(client, &prepared.sql, &prepared.params)
             .await
             .map_err(|e| database_error(state, session, prepared, e))?;
         if !prepared.has_check {

@@ -25,7 +25,7 @@ pub async fn run(
     let cache = working.state.current();
     let pool = cache.pool(&source)?;
     let object = pool.get().await.map_err(graft_execute::DbError::from)?;
-    let client: &tokio_postgres::Client = &object;
+    let client: &deadpool_postgres::ClientWrapper = &object;
     client
         .batch_execute("BEGIN")
         .await
@@ -46,10 +46,10 @@ pub async fn run(
 /// Runs the statement; a failed permission check becomes `permission-error` (and the caller
 /// rolls back).
 async fn execute(
-    client: &tokio_postgres::Client,
+    client: &deadpool_postgres::ClientWrapper,
     prepared: &graft_translate::PreparedSql,
 ) -> Result<super::Reply, ApiError> {
-    let text = graft_execute::query_json(client, &prepared.sql, &prepared.params)
+    let text = graft_execute::query_json_cached(client, &prepared.sql, &prepared.params)
         .await
         .map_err(|e| data_error(e, prepared))?;
     let invalid = |e: serde_json::Error| {
