@@ -46,7 +46,7 @@ fn mutate(rng: &mut Rng) -> String {
 
 fn bad_request(rng: &mut Rng, i: usize) -> Value {
     match i % 8 {
-        0 | 1 | 2 => json!({"query": mutate(rng), "variables": {"id": 1, "n": "%"}}),
+        0..=2 => json!({"query": mutate(rng), "variables": {"id": 1, "n": "%"}}),
         3 => {
             let id = ["not", "an", "int"][rng.below(3)];
             json!({"query": VALID, "variables": {"id": id, "n": 5}})
