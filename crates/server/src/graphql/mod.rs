@@ -156,7 +156,25 @@ async fn execute(
         ));
     }
     if graft_gql::is_introspection_only(&operation) {
-        return Ok(graft_gql::introspect(&schema, &operation).to_string());
+        if variables.is_some() {
+            return Ok(graft_gql::introspect(&schema, &operation).to_string());
+        }
+        let role_key = format!(
+            "{}{}",
+            session.role,
+            if backend_only(session) {
+                "\u{0}backend"
+            } else {
+                ""
+            }
+        );
+        let key = (role_key, query.clone(), request.operation_name.clone());
+        if let Some(answer) = schemas::cached_introspection(cache, &key) {
+            return Ok(answer.as_ref().clone());
+        }
+        let answer = Arc::new(graft_gql::introspect(&schema, &operation).to_string());
+        schemas::store_introspection(cache, key, answer.clone());
+        return Ok(answer.as_ref().clone());
     }
     let data = if operation.kind == OperationKind::Mutation {
         mutation::run(state, cache, session, &operation).await?
@@ -171,6 +189,12 @@ async fn execute(
         return Ok(format!("{{\"data\":{data}}}"));
     }
     merge_introspection(&schema, &operation, &data)
+}
+
+fn backend_only(session: &Session) -> bool {
+    session
+        .variable("x-hasura-use-backend-only-permissions")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
 /// Translates the operation's database fields to one statement and runs it.

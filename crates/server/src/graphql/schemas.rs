@@ -16,13 +16,23 @@ pub type RoleSchema = Arc<Valid<Schema>>;
 pub struct RoleSchemas {
     options: SchemaOptions,
     built: Mutex<HashMap<(String, bool), RoleSchema>>,
+    /// Answers to introspection-only requests without variables, by role and document: tools
+    /// send the same large introspection query again and again.
+    introspection: Mutex<HashMap<IntrospectionKey, Arc<String>>>,
 }
+
+/// (role, document, operation name) of an introspection request.
+pub type IntrospectionKey = (String, String, Option<String>);
+
+/// Distinct introspection documents kept per schema cache.
+const INTROSPECTION_CACHE_LIMIT: usize = 256;
 
 impl RoleSchemas {
     pub fn new(options: SchemaOptions) -> Self {
         RoleSchemas {
             options,
             built: Mutex::new(HashMap::new()),
+            introspection: Mutex::new(HashMap::new()),
         }
     }
 
@@ -131,4 +141,23 @@ async fn enum_rows(
             ))
         })
         .collect()
+}
+
+/// A cached introspection answer for this role and document.
+pub fn cached_introspection(cache: &SchemaCache, key: &IntrospectionKey) -> Option<Arc<String>> {
+    cache
+        .role_schemas
+        .introspection
+        .lock()
+        .ok()
+        .and_then(|map| map.get(key).cloned())
+}
+
+pub fn store_introspection(cache: &SchemaCache, key: IntrospectionKey, answer: Arc<String>) {
+    if let Ok(mut map) = cache.role_schemas.introspection.lock() {
+        if map.len() >= INTROSPECTION_CACHE_LIMIT {
+            map.clear();
+        }
+        map.insert(key, answer);
+    }
 }
