@@ -26,7 +26,10 @@ mod scalars;
 mod sdl;
 mod validate;
 
-pub use build::{Mutability, SchemaOptions, schema_for_role, sdl_for_role};
+pub use build::{
+    Mutability, SchemaOptions, function_field_name, function_return_table, is_scalar_computed,
+    schema_for_role, sdl_for_role, user_arguments,
+};
 pub use error::{GqlError, GqlSchemaError};
 pub use introspection::{introspect, is_introspection_only};
 pub use names::{

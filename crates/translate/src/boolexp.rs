@@ -38,6 +38,11 @@ impl SqlContext {
         }
     }
 
+    /// `$1::json`: all session variables, for a function's session argument.
+    pub fn session_json(&self) -> Expr {
+        cast(self.session.clone(), TypeName::new("json"))
+    }
+
     /// `($1::json->>'name')`: one session variable, as text.
     pub fn session_variable(&self, name: &str) -> Expr {
         Expr::BinaryOp {

@@ -7,7 +7,7 @@
 //! from the statement's first parameter, so the SQL text does not depend on the session.
 
 use graft_catalog::PgType;
-use graft_metadata::QualifiedTable;
+use graft_metadata::{QualifiedFunction, QualifiedTable};
 use graft_schema::{BoolExp, RelationshipKind};
 use serde_json::Value;
 
@@ -25,6 +25,16 @@ pub struct SelectIr {
     pub offset: Option<u64>,
     /// `DISTINCT ON` these columns; `order_by` then starts with them.
     pub distinct_on: Vec<String>,
+    /// Read the rows from this function (returning rows of `table`) instead of the table: a
+    /// tracked function or a table-returning computed field (`Row` is the parent row).
+    pub from_function: Option<FunctionSource>,
+}
+
+/// `"public"."search_articles"($2::text)`: a set-returning function as a row source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionSource {
+    pub function: QualifiedFunction,
+    pub arguments: Vec<ComputedArgument>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +45,28 @@ pub enum FieldIr {
     RelationshipAggregate(RelationshipAggregateField),
     /// A constant string: GraphQL's `__typename`.
     Typename(String),
+    /// A scalar computed field: its function called on the row.
+    Computed(ComputedScalarField),
+}
+
+/// `"public"."full_name"("_t0", $2::text)`: a function of the row returning one value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComputedScalarField {
+    pub function: QualifiedFunction,
+    /// The call's arguments, positionally; trailing defaulted ones the client left out are absent.
+    pub arguments: Vec<ComputedArgument>,
+    /// Output the value as a JSON string (big numbers under `stringify_numeric`).
+    pub as_text: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ComputedArgument {
+    /// The current row.
+    Row,
+    /// The session variables, as `json`.
+    Session,
+    /// A client value, bound as a parameter of the argument's type.
+    Value(Value, PgType),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -181,6 +213,8 @@ pub struct OrderByIr {
 #[derive(Debug, Clone, PartialEq)]
 pub enum OrderByTarget {
     Column(String),
+    /// The value of a scalar computed field of the row.
+    Computed(ComputedScalarField),
     /// An aggregate of the rows an array relationship reaches (`articles_aggregate {count}`).
     Aggregate {
         relationship: Box<OrderByHop>,
@@ -355,7 +389,7 @@ fn fields_session_variables(fields: &[(String, FieldIr)], out: &mut Vec<String>)
         match field {
             FieldIr::Relationship(rel) => rel.select.session_variables(out),
             FieldIr::RelationshipAggregate(rel) => rel.aggregate.session_variables(out),
-            FieldIr::Column(_) | FieldIr::Typename(_) => {}
+            FieldIr::Column(_) | FieldIr::Typename(_) | FieldIr::Computed(_) => {}
         }
     }
 }

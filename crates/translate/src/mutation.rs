@@ -266,6 +266,7 @@ fn response(cte: &TableAlias, output: &MutationOutput, ctx: &mut SqlContext) -> 
                         FieldIr::Column(c) => output_column(&rows, c, ctx),
                         // v1 `returning` names columns only; nested selects are the GraphQL engine's.
                         FieldIr::Typename(name) => Expr::StringLiteral(name.clone()),
+                        FieldIr::Computed(c) => crate::select::computed_output(&rows, c, ctx),
                         FieldIr::Relationship(_) | FieldIr::RelationshipAggregate(_) => Expr::Null,
                     };
                     (key.clone(), value)

@@ -142,9 +142,22 @@ pub(crate) fn rows_select_with(
     if !single {
         select.distinct_on = ir.distinct_on.iter().map(|c| column(&alias, c)).collect();
     }
-    select.from = Some(From::Table {
-        name: table_name(&ir.table),
-        alias,
+    select.from = Some(match &ir.from_function {
+        Some(source) => {
+            // A computed field's function reads the parent row; there is no join mapping.
+            let row = parent.map(|(parent_alias, _)| parent_alias.clone());
+            From::Function {
+                call: function_call(&source.function, &source.arguments, row.as_ref(), ctx),
+                with_ordinality: false,
+                alias,
+                columns: Vec::new(),
+                lateral: false,
+            }
+        }
+        None => From::Table {
+            name: table_name(&ir.table),
+            alias,
+        },
     });
     select.joins = joins;
     select.where_ = Some(and(conditions)).filter(|w| *w != Expr::Bool(true));
@@ -175,6 +188,10 @@ pub(crate) fn object_expr(
             }
             FieldIr::Typename(name) => {
                 pairs.push((key.clone(), Expr::StringLiteral(name.clone())));
+                continue;
+            }
+            FieldIr::Computed(c) => {
+                pairs.push((key.clone(), computed_output(alias, c, ctx)));
                 continue;
             }
             FieldIr::Relationship(rel) => match rel.kind {
@@ -233,6 +250,50 @@ pub fn output_column(alias: &TableAlias, field: &ir::ColumnField, ctx: &mut SqlC
     }
 }
 
+/// A scalar computed field of the row `alias`: `"public"."full_name"("_t0")`.
+pub(crate) fn computed_output(
+    alias: &TableAlias,
+    field: &ir::ComputedScalarField,
+    ctx: &mut SqlContext,
+) -> Expr {
+    let value = Expr::FunctionCall(Box::new(function_call(
+        &field.function,
+        &field.arguments,
+        Some(alias),
+        ctx,
+    )));
+    if field.as_text {
+        cast(value, TypeName::new("text"))
+    } else {
+        value
+    }
+}
+
+/// `"schema"."fn"(args...)`, `row` standing for the `Row` argument (NULL without one).
+fn function_call(
+    function: &graft_metadata::QualifiedFunction,
+    arguments: &[ir::ComputedArgument],
+    row: Option<&TableAlias>,
+    ctx: &mut SqlContext,
+) -> graft_sql::FunctionCall {
+    let args = arguments
+        .iter()
+        .map(|argument| match (argument, row) {
+            (ir::ComputedArgument::Row, Some(row)) => Expr::TableRow(row.clone()),
+            (ir::ComputedArgument::Row, None) => Expr::Null,
+            (ir::ComputedArgument::Session, _) => ctx.session_json(),
+            (ir::ComputedArgument::Value(value, pg_type), _) => ctx.column_literal(value, pg_type),
+        })
+        .collect();
+    graft_sql::FunctionCall::new(
+        graft_sql::FunctionName::Qualified {
+            schema: Some(function.schema.clone()),
+            name: function.name.clone(),
+        },
+        args,
+    )
+}
+
 /// A column of the row, or of a row reached through object relationships:
 /// `(SELECT "_t3"."name" FROM "public"."author" AS "_t3" WHERE "_t0"."author_id" = "_t3"."id" LIMIT 1)`,
 /// or an aggregate of an array relationship of that row:
@@ -247,6 +308,7 @@ fn order_expr(alias: &TableAlias, item: &OrderByIr, ctx: &mut SqlContext) -> Exp
         let Some((first, rest)) = hops.split_first() else {
             return match target {
                 OrderByTarget::Column(name) => column(parent, name),
+                OrderByTarget::Computed(field) => computed_output(parent, field, ctx),
                 OrderByTarget::Aggregate {
                     relationship,
                     value,

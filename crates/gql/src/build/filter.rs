@@ -84,6 +84,7 @@ impl Builder<'_> {
                 );
             }
         }
+        self.computed_bool_exp_fields(&view, &name);
         name
     }
 

@@ -6,13 +6,17 @@
 //! only reachable types exist, as in Hasura.
 
 mod aggregate;
+mod computed;
 mod filter;
+mod function;
 mod insert;
 mod mutation;
 mod object;
 mod order_by;
 mod update;
 
+pub use computed::{is_scalar_computed, user_arguments};
+pub use function::{function_field_name, function_return_table};
 pub use mutation::Mutability;
 
 use crate::error::GqlSchemaError;
@@ -22,7 +26,9 @@ use crate::sdl::Sdl;
 use apollo_compiler::Schema;
 use apollo_compiler::validation::Valid;
 use graft_metadata::QualifiedTable;
-use graft_schema::{ADMIN_ROLE, ColumnInfo, Model, Relationship, SourceModel, TableModel};
+use graft_schema::{
+    ADMIN_ROLE, ColumnInfo, ComputedFieldInfo, Model, Relationship, SourceModel, TableModel,
+};
 use indexmap::IndexMap;
 use mutation::MutationView;
 use std::collections::HashMap;
@@ -188,6 +194,8 @@ pub(crate) struct TableView<'a> {
     pub table: &'a TableModel,
     pub names: TableNames,
     pub columns: Vec<ColumnView<'a>>,
+    /// Scalar computed fields the role may select.
+    pub computed: Vec<&'a ComputedFieldInfo>,
     pub allow_aggregations: bool,
 }
 
@@ -244,6 +252,7 @@ impl<'a> Builder<'a> {
             table,
             names: TableNames::of(table),
             columns,
+            computed: computed::visible_scalar_computed(table, role),
             allow_aggregations,
         })
     }

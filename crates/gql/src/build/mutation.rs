@@ -139,6 +139,7 @@ impl<'a> Builder<'a> {
             fields.extend(self.update_fields(table));
             fields.extend(self.delete_fields(table));
         }
+        fields.extend(self.function_mutation_fields());
         if fields.is_empty() {
             return;
         }

@@ -19,6 +19,7 @@ impl Builder<'_> {
         for table in &tables {
             fields.extend(self.root_fields(table));
         }
+        fields.extend(self.function_query_fields());
         if fields.is_empty() {
             // GraphQL requires a query type with a field; Hasura answers with this placeholder.
             fields.push(("no_queries_available".to_string(), FieldDef::new("String!")));
@@ -62,16 +63,20 @@ impl Builder<'_> {
 
     /// The arguments of a list selection of `table`: distinct_on, limit, offset, order_by, where.
     pub(super) fn select_args(&mut self, table: &QualifiedTable) -> FieldDef {
-        let select_column = self.select_column(table);
+        // Without selectable columns there is no `_select_column` enum, so no `distinct_on`.
+        let has_columns = self.views.get(table).is_some_and(|v| !v.columns.is_empty());
+        let select_column = has_columns.then(|| self.select_column(table));
         let order_by = self.order_by(table);
         let bool_exp = self.bool_exp(table);
-        FieldDef::new("")
-            .arg(
+        let mut def = FieldDef::new("");
+        if let Some(select_column) = select_column {
+            def = def.arg(
                 "distinct_on",
                 format!("[{select_column}!]"),
                 Some(DISTINCT_ON),
-            )
-            .arg("limit", "Int", Some(LIMIT))
+            );
+        }
+        def.arg("limit", "Int", Some(LIMIT))
             .arg("offset", "Int", Some(OFFSET))
             .arg("order_by", format!("[{order_by}!]"), Some(ORDER_BY))
             .arg("where", bool_exp, Some(WHERE))
@@ -93,6 +98,8 @@ impl Builder<'_> {
             return name;
         }
         self.column_fields(&view, &name);
+        self.computed_fields(&view, &name);
+        self.table_computed_fields(&view, &name);
         for (rel, target) in self.relationships(table) {
             let Some(target_view) = self.view(&target) else {
                 continue;

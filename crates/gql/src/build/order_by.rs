@@ -64,6 +64,13 @@ impl Builder<'_> {
                 FieldDef::new(direction.clone()),
             );
         }
+        // Scalar computed fields that need no `args` order like columns, as in Hasura.
+        for field in &view.computed {
+            if super::user_arguments(field).next().is_none() {
+                self.sdl
+                    .field(&name, &field.name, FieldDef::new(direction.clone()));
+            }
+        }
         for (rel, target) in self.relationships(table) {
             match rel.kind {
                 RelationshipKind::Object => {

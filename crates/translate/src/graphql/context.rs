@@ -101,6 +101,11 @@ impl Access<'_> {
             .is_none_or(|p| p.columns.iter().any(|c| c == column))
     }
 
+    pub fn allows_computed_field(&self, name: &str) -> bool {
+        self.permission
+            .is_none_or(|p| p.computed_fields.iter().any(|c| c == name))
+    }
+
     pub fn limit(&self) -> Option<u64> {
         self.permission
             .and_then(|p| p.limit)

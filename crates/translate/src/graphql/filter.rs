@@ -12,7 +12,9 @@ use super::error::GraphqlError;
 use super::select::related;
 use crate::ir;
 use graft_metadata::QualifiedTable;
-use graft_schema::{BoolExp, ColumnInfo, ColumnOp, ComparisonOp, Operand, TableModel};
+use graft_schema::{
+    BoolExp, ColumnInfo, ColumnOp, ComparisonOp, ComputedCall, ComputedResult, Operand, TableModel,
+};
 use serde_json::Value;
 
 pub(crate) fn parse(
@@ -73,6 +75,9 @@ fn parse_key(
                     mapping: relationship.mapping.clone(),
                     predicate: Box::new(ir::and(vec![predicate, target_access.filter()])),
                 });
+            }
+            if let Some(computed) = table.computed_fields.get(key) {
+                return parse_computed(ctx, computed, access, value, path);
             }
             if key.ends_with("_aggregate") {
                 return Err(GraphqlError::not_supported(
@@ -170,6 +175,91 @@ fn parse_column(
             column: column.name.clone(),
             pg_type: column.pg_type.clone(),
             op: ColumnOp { op, value },
+        });
+    }
+    Ok(if items.len() == 1 {
+        items.remove(0)
+    } else {
+        BoolExp::And(items)
+    })
+}
+
+/// A computed field in a filter: comparisons on a scalar one's value, or (for one returning
+/// rows) some returned row matching, with the returned table's select filter.
+fn parse_computed(
+    ctx: &GqlContext<'_>,
+    computed: &graft_schema::ComputedFieldInfo,
+    access: Access<'_>,
+    value: &Value,
+    path: &str,
+) -> Result<BoolExp, GraphqlError> {
+    let function = &computed.function;
+    let not_found = || {
+        GraphqlError::validation(
+            format!("field '{}' not found in boolean expression", computed.name),
+            path,
+        )
+    };
+    let call = ComputedCall {
+        function: graft_metadata::QualifiedFunction::new(
+            &function.name.schema,
+            &function.name.name,
+        ),
+        table_argument: computed.table_argument,
+        session_argument: computed.session_argument,
+        argument_count: computed
+            .table_argument
+            .max(computed.session_argument.unwrap_or(0))
+            + 1,
+    };
+    if let Some(returned) = &function.return_table {
+        let target_name = QualifiedTable::new(&returned.schema, &returned.name);
+        let (target, target_access) = ctx
+            .source
+            .table(&target_name)
+            .and_then(|t| Some((t, ctx.access(t)?)))
+            .ok_or_else(not_found)?;
+        let predicate = parse(ctx, target, target_access, value, path)?;
+        return Ok(BoolExp::ComputedField {
+            call,
+            result: ComputedResult::Rows {
+                target: target_name,
+                predicate: Box::new(ir::and(vec![predicate, target_access.filter()])),
+            },
+        });
+    }
+    if !access.allows_computed_field(&computed.name) {
+        return Err(not_found());
+    }
+    let Value::Object(ops) = value else {
+        return Err(GraphqlError::validation(
+            "expected an object for a comparison expression",
+            path,
+        ));
+    };
+    let mut items = Vec::with_capacity(ops.len());
+    for (key, operand) in ops {
+        let here = format!("{path}.{key}");
+        let (op, is_column) = ComparisonOp::from_key(key)
+            .filter(|_| key.starts_with('_'))
+            .ok_or_else(|| {
+                GraphqlError::validation(format!("unexpected operator \"{key}\""), &here)
+            })?;
+        if is_column {
+            return Err(GraphqlError::not_supported(
+                "column comparisons on computed fields are not supported",
+                here,
+            ));
+        }
+        items.push(BoolExp::ComputedField {
+            call: call.clone(),
+            result: ComputedResult::Scalar {
+                pg_type: function.return_type.clone(),
+                op: ColumnOp {
+                    op,
+                    value: Operand::Literal(operand.clone()),
+                },
+            },
         });
     }
     Ok(if items.len() == 1 {

@@ -18,6 +18,7 @@
 pub(crate) mod context;
 mod error;
 pub(crate) mod filter;
+pub(crate) mod function;
 pub(crate) mod json_path;
 pub(crate) mod order_by;
 pub(crate) mod select;
@@ -72,6 +73,10 @@ pub fn translate_graphql_query(
         let path = format!("$.selectionSet.{}", field.alias);
         let not_found =
             || GraphqlError::field_not_found(&field.name, &field.parent_type, path.as_str());
+        if let Some(root) = function::function_root(&ctx, field, &path)? {
+            roots.push((field.alias.clone(), root));
+            continue;
+        }
         let (table, kind) = ctx.root(&field.name).ok_or_else(not_found)?;
         let access = ctx.access(table).ok_or_else(not_found)?;
         let root = match kind {
@@ -122,8 +127,25 @@ pub fn translate_graphql_query(
     })
 }
 
-enum Root {
+pub(crate) enum Root {
     List(crate::ir::SelectIr),
     ByPk(crate::ir::SelectIr),
     Aggregate(crate::ir::AggregateIr),
+}
+
+/// The statement for one root field alone, its single column the field's value.
+pub(crate) fn root_statement(root: &Root, session: &Session) -> Result<PreparedSql, GraphqlError> {
+    let mut sql = SqlContext::new(session.variables_json());
+    let select = match root {
+        Root::List(ir) => crate::select::array_select(ir, None, &mut sql),
+        Root::ByPk(ir) => crate::select::object_select(ir, None, &mut sql),
+        Root::Aggregate(ir) => aggregate::aggregate_select(ir, None, &mut sql),
+    };
+    // Always exactly one row, even when an object's select finds none.
+    let wrapped = graft_sql::ast::Select::new(vec![(
+        Expr::ScalarSubquery(Box::new(select)),
+        graft_sql::ast::ColumnAlias::new("json"),
+    )]);
+    let statement = Statement::Select(Box::new(wrapped));
+    prepare(&statement, sql, false).map_err(|e| GraphqlError::new("unexpected", e.message, "$"))
 }

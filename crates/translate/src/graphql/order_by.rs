@@ -13,6 +13,7 @@ use crate::ir::{
     OrderDirection,
 };
 use graft_schema::{RelationshipKind, TableModel};
+use indexmap::IndexMap;
 use serde_json::Value;
 
 pub(crate) fn parse(
@@ -61,6 +62,23 @@ fn object(
             out.push(OrderByIr {
                 path: hops.to_vec(),
                 target: OrderByTarget::Column(column.name.clone()),
+                direction,
+                nulls,
+            });
+            continue;
+        }
+        if let Some(computed) = table
+            .computed_fields
+            .get(key)
+            .filter(|c| graft_gql::is_scalar_computed(c) && access.allows_computed_field(key))
+        {
+            let (direction, nulls) = direction(value, &here)?;
+            let mut field =
+                super::function::computed_scalar(ctx, computed, &IndexMap::new(), &here)?;
+            field.as_text = false;
+            out.push(OrderByIr {
+                path: hops.to_vec(),
+                target: OrderByTarget::Computed(field),
                 direction,
                 nulls,
             });

@@ -7,7 +7,8 @@ use super::error::GraphqlError;
 use super::{filter, order_by};
 use crate::ir::{
     self, AggregateColumn, AggregateFunction, AggregateIr, AggregateOutput, AggregateValue,
-    FieldIr, OrderByIr, OrderByTarget, RelationshipAggregateField, RelationshipField, SelectIr,
+    FieldIr, FunctionSource, OrderByIr, OrderByTarget, RelationshipAggregateField,
+    RelationshipField, SelectIr,
 };
 use graft_gql::Field;
 use graft_schema::{BoolExp, ColumnOp, ComparisonOp, Operand, RelationshipKind, TableModel};
@@ -63,6 +64,7 @@ pub(crate) fn by_pk_select(
         limit: None,
         offset: None,
         distinct_on: Vec::new(),
+        from_function: None,
     })
 }
 
@@ -200,6 +202,33 @@ fn field_ir(
         return Ok(FieldIr::Column(value));
     }
     let not_found = || GraphqlError::field_not_found(name, &field.parent_type, path);
+    if let Some(computed) = table
+        .computed_fields
+        .get(name)
+        .filter(|c| graft_gql::is_scalar_computed(c) && access.allows_computed_field(name))
+    {
+        return super::function::computed_scalar(ctx, computed, &field.arguments, path)
+            .map(FieldIr::Computed);
+    }
+    if let Some((computed, target, target_access)) =
+        super::function::computed_rows(ctx, table, name)
+    {
+        let mut select = list_select(ctx, target, target_access, field, path)?;
+        select.from_function = Some(FunctionSource {
+            function: super::function::qualified_function(&computed.function),
+            arguments: super::function::computed_arguments(computed, &field.arguments, path)?,
+        });
+        let kind = if computed.function.returns_set {
+            RelationshipKind::Array
+        } else {
+            RelationshipKind::Object
+        };
+        return Ok(FieldIr::Relationship(RelationshipField {
+            kind,
+            mapping: Vec::new(),
+            select: Box::new(select),
+        }));
+    }
     if let Some((relationship, target, target_access)) = related(ctx, table, name) {
         return Ok(FieldIr::Relationship(RelationshipField {
             kind: relationship.kind,
@@ -213,6 +242,7 @@ fn field_ir(
                     limit: None,
                     offset: None,
                     distinct_on: Vec::new(),
+                    from_function: None,
                 },
                 RelationshipKind::Array => list_select(ctx, target, target_access, field, path)?,
             }),
@@ -300,6 +330,7 @@ fn rows(
         limit,
         offset: non_negative(args.get("offset"), &format!("{args_path}.offset"))?,
         distinct_on,
+        from_function: None,
     })
 }
 

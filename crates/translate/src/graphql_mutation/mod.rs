@@ -94,6 +94,15 @@ pub fn translate_graphql_mutation(
         let path = format!("$.selectionSet.{}", field.alias);
         let not_found =
             || GraphqlError::field_not_found(&field.name, &field.parent_type, path.as_str());
+        if let Some(root) = query_parts::function::function_root(&ctx.query, field, &path)? {
+            // A VOLATILE tracked function: its rows read like a query, inside the transaction.
+            statements.push(MutationStatement {
+                response_key: field.alias.clone(),
+                prepared: crate::graphql::root_statement(&root, session)?,
+                shape: ResultShape::Value,
+            });
+            continue;
+        }
         let (table, kind) = ctx.root(&field.name).ok_or_else(not_found)?;
         let built = match kind {
             MutationFieldKind::Insert | MutationFieldKind::InsertOne => {

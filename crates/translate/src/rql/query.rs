@@ -106,6 +106,7 @@ fn build_select(
         limit,
         offset: non_negative(query.offset, &format!("{path}.offset"))?,
         distinct_on: Vec::new(),
+        from_function: None,
     })
 }
 
