@@ -39,6 +39,38 @@ impl DbError {
         }
     }
 
+    /// Errors the client caused (constraints, bad values, privileges): they keep Postgres's
+    /// message and class; any other failure of a statement graft built is hidden.
+    pub fn is_client_error(&self) -> bool {
+        matches!(
+            self.kind,
+            DbErrorKind::ConstraintViolation
+                | DbErrorKind::DataException
+                | DbErrorKind::PermissionDenied
+        )
+    }
+
+    /// Hasura's `internal` details of a failed statement (shown to admins only).
+    pub fn internal(
+        &self,
+        statement: &str,
+        arguments: &[Option<String>],
+        prepared: bool,
+    ) -> serde_json::Value {
+        serde_json::json!({
+            "arguments": arguments,
+            "error": {
+                "description": self.detail,
+                "exec_status": "FatalError",
+                "hint": self.hint,
+                "message": self.message,
+                "status_code": self.sqlstate,
+            },
+            "prepared": prepared,
+            "statement": statement,
+        })
+    }
+
     /// Hasura's code for this error on the wire.
     pub fn code(&self) -> &'static str {
         match self.kind {

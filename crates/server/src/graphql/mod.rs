@@ -191,6 +191,38 @@ async fn execute(
     merge_introspection(&schema, &operation, &data)
 }
 
+/// The model of the source GraphQL serves.
+pub(crate) fn default_source(
+    cache: &SchemaCache,
+) -> Result<&graft_schema::SourceModel, GraphqlError> {
+    cache
+        .model
+        .source(DEFAULT_SOURCE)
+        .ok_or_else(|| GraphqlError::new("unexpected", "$", "the default source is not available"))
+}
+
+pub(crate) fn options(state: &AppState) -> graft_translate::graphql::GraphqlOptions {
+    graft_translate::graphql::GraphqlOptions {
+        stringify_numeric: state.config.stringify_numeric_types,
+    }
+}
+
+/// A pooled connection to the default source.
+pub(crate) async fn connection(
+    cache: &SchemaCache,
+) -> Result<deadpool_postgres::Object, GraphqlError> {
+    let pool = cache
+        .pool(DEFAULT_SOURCE)
+        .map_err(|e| GraphqlError::new(e.code, "$", e.message))?;
+    pool.get().await.map_err(|e| {
+        GraphqlError::new(
+            "unexpected",
+            "$",
+            format!("could not get a database connection: {e}"),
+        )
+    })
+}
+
 fn backend_only(session: &Session) -> bool {
     session
         .variable("x-hasura-use-backend-only-permissions")
@@ -204,25 +236,14 @@ async fn run_query(
     session: &Session,
     operation: &ValidOperation,
 ) -> Result<String, GraphqlError> {
-    let source = cache.model.source(DEFAULT_SOURCE).ok_or_else(|| {
-        GraphqlError::new("unexpected", "$", "the default source is not available")
-    })?;
-    let options = graft_translate::graphql::GraphqlOptions {
-        stringify_numeric: state.config.stringify_numeric_types,
-    };
-    let statement =
-        graft_translate::graphql::translate_graphql_query(operation, source, session, &options)
-            .map_err(|e| GraphqlError::new(e.code, e.path, e.message))?;
-    let pool = cache
-        .pool(DEFAULT_SOURCE)
-        .map_err(|e| GraphqlError::new(e.code, "$", e.message))?;
-    let client = pool.get().await.map_err(|e| {
-        GraphqlError::new(
-            "unexpected",
-            "$",
-            format!("could not get a database connection: {e}"),
-        )
-    })?;
+    let statement = graft_translate::graphql::translate_graphql_query(
+        operation,
+        default_source(cache)?,
+        session,
+        &options(state),
+    )
+    .map_err(|e| GraphqlError::new(e.code, e.path, e.message))?;
+    let client = connection(cache).await?;
     let prepared = &statement.prepared;
     graft_execute::query_json_cached(&client, &prepared.sql, &prepared.params)
         .await
@@ -237,33 +258,15 @@ pub(crate) fn database_error(
     prepared: &graft_translate::PreparedSql,
     e: graft_execute::DbError,
 ) -> GraphqlError {
-    {
-        let mut error = GraphqlError::new("unexpected", "$", "database query error");
-        if session.is_admin() || state.config.dev_mode {
-            error.internal = Some(Box::new(json!({
-                "error": {"message": e.message, "status_code": e.sqlstate, "description": e.detail, "hint": e.hint},
-                "statement": prepared.sql,
-                "arguments": prepared.params,
-                "prepared": true,
-            })));
-        }
-        if let Some(code) = data_error_code(&e) {
-            error.code = code.to_string();
-            error.message = e.message.clone();
-        }
-        error
+    let mut error = GraphqlError::new("unexpected", "$", "database query error");
+    if session.is_admin() || state.config.dev_mode {
+        error.internal = Some(Box::new(e.internal(&prepared.sql, &prepared.params, true)));
     }
-}
-
-/// Errors the client caused keep Postgres's message and their class; others are hidden.
-fn data_error_code(error: &graft_execute::DbError) -> Option<&'static str> {
-    use graft_execute::DbErrorKind::*;
-    match error.kind {
-        ConstraintViolation => Some("constraint-violation"),
-        DataException => Some("data-exception"),
-        PermissionDenied => Some("permission-error"),
-        _ => None,
+    if e.is_client_error() {
+        error.code = e.code().to_string();
+        error.message = e.message;
     }
+    error
 }
 
 /// A query mixing `__schema`/`__type`/`__typename` with tables: both parts, merged in the

@@ -1,12 +1,10 @@
 //! Mutations: one statement per mutation root field, all in ONE transaction, in the order
 //! written; a failed permission check or any error rolls everything back.
 
-use super::{GraphqlError, database_error};
+use super::{GraphqlError, connection, database_error, default_source, options};
 use crate::state::{AppState, SchemaCache};
 use graft_gql::ValidOperation;
-use graft_metadata::DEFAULT_SOURCE;
 use graft_schema::Session;
-use graft_translate::graphql::GraphqlOptions;
 use graft_translate::graphql_mutation::{
     MutationStatement, ResultShape, translate_graphql_mutation,
 };
@@ -18,24 +16,10 @@ pub async fn run(
     session: &Session,
     operation: &ValidOperation,
 ) -> Result<String, GraphqlError> {
-    let source = cache.model.source(DEFAULT_SOURCE).ok_or_else(|| {
-        GraphqlError::new("unexpected", "$", "the default source is not available")
-    })?;
-    let options = GraphqlOptions {
-        stringify_numeric: state.config.stringify_numeric_types,
-    };
-    let statements = translate_graphql_mutation(operation, source, session, &options)
-        .map_err(|e| GraphqlError::new(e.code, e.path, e.message))?;
-    let pool = cache
-        .pool(DEFAULT_SOURCE)
-        .map_err(|e| GraphqlError::new(e.code, "$", e.message))?;
-    let object = pool.get().await.map_err(|e| {
-        GraphqlError::new(
-            "unexpected",
-            "$",
-            format!("could not get a database connection: {e}"),
-        )
-    })?;
+    let statements =
+        translate_graphql_mutation(operation, default_source(cache)?, session, &options(state))
+            .map_err(|e| GraphqlError::new(e.code, e.path, e.message))?;
+    let object = connection(cache).await?;
     let client: &deadpool_postgres::ClientWrapper = &object;
     let begin = |e: tokio_postgres::Error| {
         GraphqlError::new(

@@ -14,15 +14,21 @@ pub async fn run(
     args: &Value,
 ) -> Result<super::Reply, ApiError> {
     let source = super::args::source_of(args);
+    let cache = working.state.current();
     // Data operations see the metadata as changed so far in this request (a bulk may track a
-    // table and then insert into it).
-    let resolved = graft_schema::resolve(&working.metadata, &working.catalogs);
-    let model = resolved.model.source(&source).ok_or_else(|| {
-        ApiError::not_exists(format!("source with name \"{source}\" does not exist"))
-    })?;
+    // table and then insert into it); only then is the model resolved again.
+    let changed = working.dirty || working.reload;
+    let resolved =
+        changed.then(|| graft_schema::resolve(&working.metadata, &working.catalogs).model);
+    let model = resolved
+        .as_ref()
+        .unwrap_or(&cache.model)
+        .source(&source)
+        .ok_or_else(|| {
+            ApiError::not_exists(format!("source with name \"{source}\" does not exist"))
+        })?;
     let stringify = working.state.config.stringify_numeric_types;
     let prepared = translate_rql(op, model, session, args, stringify).map_err(rql_error)?;
-    let cache = working.state.current();
     let pool = cache.pool(&source)?;
     let object = pool.get().await.map_err(graft_execute::DbError::from)?;
     let client: &deadpool_postgres::ClientWrapper = &object;
@@ -79,27 +85,15 @@ fn rql_error(error: RqlError) -> ApiError {
 /// Constraint and data errors are the client's (400); anything else means the statement graft
 /// built failed, which Hasura reports as a 500 `unexpected` "database query error".
 fn data_error(error: graft_execute::DbError, prepared: &graft_translate::PreparedSql) -> ApiError {
-    use graft_execute::DbErrorKind;
-    match error.kind {
-        DbErrorKind::ConstraintViolation
-        | DbErrorKind::DataException
-        | DbErrorKind::PermissionDenied => ApiError::from_db(error).at("$.args"),
-        _ => {
-            let mut api = ApiError::new("unexpected", "database query error")
-                .with_status(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-            api.internal = Some(Box::new(serde_json::json!({
-                "arguments": prepared.params,
-                "error": {
-                    "description": error.detail,
-                    "exec_status": "FatalError",
-                    "hint": error.hint,
-                    "message": error.message,
-                    "status_code": error.sqlstate,
-                },
-                "prepared": true,
-                "statement": prepared.sql,
-            })));
-            api
-        }
+    if error.is_client_error() {
+        return ApiError::from_db(error).at("$.args");
     }
+    let mut api = ApiError::new("unexpected", "database query error")
+        .with_status(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    api.internal = Some(Box::new(error.internal(
+        &prepared.sql,
+        &prepared.params,
+        true,
+    )));
+    api
 }

@@ -99,18 +99,7 @@ fn result_json(result: RawResult) -> Value {
 
 fn sql_error(error: DbError, sql: &str) -> ApiError {
     let mut api = ApiError::new("postgres-error", "query execution failed").at("$.args");
-    api.internal = Some(Box::new(json!({
-        "arguments": [],
-        "error": {
-            "description": error.detail,
-            "exec_status": "FatalError",
-            "hint": error.hint,
-            "message": error.message,
-            "status_code": error.sqlstate,
-        },
-        "prepared": false,
-        "statement": sql,
-    })));
+    api.internal = Some(Box::new(error.internal(sql, &[], false)));
     api
 }
 

@@ -153,53 +153,52 @@ impl<'a> RqlContext<'a> {
                 mapping,
                 predicate,
             } => {
-                let target_table = self.table(&target)?;
-                let filter = self
-                    .select_permission(target_table, path)?
-                    .map(|p| p.filter.clone())
-                    .unwrap_or_else(BoolExp::always_true);
-                let predicate = self.secure(target_table, *predicate, path)?;
+                let predicate = self.secure_on(&target, *predicate, path)?;
                 BoolExp::Relationship {
                     target,
                     mapping,
-                    predicate: Box::new(ir::and(vec![predicate, filter])),
+                    predicate,
                 }
             }
             BoolExp::Exists {
                 table: other,
                 predicate,
             } => {
-                let other_table = self.table(&other)?;
-                let filter = self
-                    .select_permission(other_table, path)?
-                    .map(|p| p.filter.clone())
-                    .unwrap_or_else(BoolExp::always_true);
-                let predicate = self.secure(other_table, *predicate, path)?;
+                let predicate = self.secure_on(&other, *predicate, path)?;
                 BoolExp::Exists {
                     table: other,
-                    predicate: Box::new(ir::and(vec![predicate, filter])),
+                    predicate,
                 }
             }
             BoolExp::ComputedField {
                 call,
                 result: ComputedResult::Rows { target, predicate },
             } => {
-                let target_table = self.table(&target)?;
-                let filter = self
-                    .select_permission(target_table, path)?
-                    .map(|p| p.filter.clone())
-                    .unwrap_or_else(BoolExp::always_true);
-                let predicate = self.secure(target_table, *predicate, path)?;
+                let predicate = self.secure_on(&target, *predicate, path)?;
                 BoolExp::ComputedField {
                     call,
-                    result: ComputedResult::Rows {
-                        target,
-                        predicate: Box::new(ir::and(vec![predicate, filter])),
-                    },
+                    result: ComputedResult::Rows { target, predicate },
                 }
             }
             scalar @ BoolExp::ComputedField { .. } => scalar,
         })
+    }
+
+    /// A predicate about the rows of `target`, reached from another table: checked like a
+    /// top-level one and ANDed with the role's select filter on `target`.
+    fn secure_on(
+        &self,
+        target: &QualifiedTable,
+        predicate: BoolExp,
+        path: &str,
+    ) -> Result<Box<BoolExp>, RqlError> {
+        let table = self.table(target)?;
+        let filter = self
+            .select_permission(table, path)?
+            .map(|p| p.filter.clone())
+            .unwrap_or_else(BoolExp::always_true);
+        let predicate = self.secure(table, predicate, path)?;
+        Ok(Box::new(ir::and(vec![predicate, filter])))
     }
 
     fn secure_all(
