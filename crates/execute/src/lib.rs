@@ -60,6 +60,24 @@ pub async fn query_json_cached(
     Ok(value.unwrap_or_else(|| "null".to_string()))
 }
 
+/// Runs a multiplexed live query (`graft_sql::print_multiplexed`): `cohorts` is the JSON array of
+/// every cohort's parameter array. Returns, per row, the cohort's 1-based position in `cohorts`
+/// and its result as JSON text (`None` when the statement produced SQL NULL).
+pub async fn query_multiplexed(
+    client: &deadpool_postgres::ClientWrapper,
+    sql: &str,
+    cohorts: &str,
+) -> Result<Vec<(i64, Option<String>)>, DbError> {
+    if client.statement_cache.size() > STATEMENT_CACHE_LIMIT {
+        client.statement_cache.clear();
+    }
+    let statement = client.prepare_typed_cached(sql, &[Type::TEXT]).await?;
+    let rows = client.query(&statement, &[&cohorts]).await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get::<_, i64>(0)?, text_column(row, 1)?)))
+        .collect()
+}
+
 /// Reads a column of any type as text: json and text come back verbatim.
 fn text_column(row: &tokio_postgres::Row, index: usize) -> Result<Option<String>, DbError> {
     let raw: Option<RawText> = row.try_get(index)?;
