@@ -56,10 +56,32 @@ async fn cohorts_share_one_statement_and_get_only_changes() {
     let sql: Arc<str> = Arc::from(SQL);
     let above_0 = vec![Some("0".to_string())];
     let above_3 = vec![Some("3".to_string())];
-    let a = live.subscribe("default", pool.clone(), sql.clone(), above_0.clone(), sink("a"));
-    let b = live.subscribe("default", pool.clone(), sql.clone(), above_3.clone(), sink("b"));
-    let c = live.subscribe("default", pool.clone(), sql.clone(), above_3.clone(), sink("c"));
-    let mut first = vec![next(&mut rx).await, next(&mut rx).await, next(&mut rx).await];
+    let a = live.subscribe(
+        "default",
+        pool.clone(),
+        sql.clone(),
+        above_0.clone(),
+        sink("a"),
+    );
+    let b = live.subscribe(
+        "default",
+        pool.clone(),
+        sql.clone(),
+        above_3.clone(),
+        sink("b"),
+    );
+    let c = live.subscribe(
+        "default",
+        pool.clone(),
+        sql.clone(),
+        above_3.clone(),
+        sink("c"),
+    );
+    let mut first = vec![
+        next(&mut rx).await,
+        next(&mut rx).await,
+        next(&mut rx).await,
+    ];
     first.sort();
     assert_eq!(
         first,
@@ -76,12 +98,24 @@ async fn cohorts_share_one_statement_and_get_only_changes() {
     nothing_for(&mut rx, Duration::from_millis(700)).await;
 
     // A row only cohort "above 0" sees: only "a" hears of it.
-    client.execute("INSERT INTO item VALUES (2)", &[]).await.unwrap();
-    assert_eq!(next(&mut rx).await, ("a".into(), r#"{"data":[1, 2, 5]}"#.into()));
+    client
+        .execute("INSERT INTO item VALUES (2)", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        next(&mut rx).await,
+        ("a".into(), r#"{"data":[1, 2, 5]}"#.into())
+    );
     nothing_for(&mut rx, Duration::from_millis(700)).await;
 
     // A latecomer to an existing cohort gets the current result at once.
-    let d = live.subscribe("default", pool.clone(), sql.clone(), above_3.clone(), sink("d"));
+    let d = live.subscribe(
+        "default",
+        pool.clone(),
+        sql.clone(),
+        above_3.clone(),
+        sink("d"),
+    );
     assert_eq!(next(&mut rx).await, ("d".into(), r#"{"data":[5]}"#.into()));
 
     // Polling goes on while anyone listens.
@@ -93,7 +127,11 @@ async fn cohorts_share_one_statement_and_get_only_changes() {
     drop((a, b, c, d));
     tokio::time::sleep(Duration::from_millis(600)).await;
     let stats = live.stats();
-    assert_eq!((stats.pollers, stats.subscribers), (0, 0), "idle pollers stop");
+    assert_eq!(
+        (stats.pollers, stats.subscribers),
+        (0, 0),
+        "idle pollers stop"
+    );
     let idle = stats.statements;
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(live.stats().statements, idle, "no subscriber, no query");
