@@ -18,7 +18,7 @@ mod poller;
 pub use poller::{LiveEvent, LiveResult, Sink};
 
 use deadpool_postgres::Pool;
-use poller::Poller;
+use poller::{Poller, PollerKind};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -83,8 +83,8 @@ impl Multiplexer {
         }
     }
 
-    /// Adds a subscriber. It receives its first result at once (the poller is woken), then a
-    /// new one whenever the result changes, until the returned handle is dropped.
+    /// Adds a live-query subscriber. It receives its first result at once (the poller is
+    /// woken), then a new one whenever the result changes, until the returned handle is dropped.
     pub fn subscribe(
         &self,
         source: &str,
@@ -93,19 +93,45 @@ impl Multiplexer {
         params: Vec<Option<String>>,
         sink: Sink,
     ) -> Subscription {
+        self.join(source, pool, sql, PollerKind::Live, params, sink)
+    }
+
+    /// Adds a streaming subscriber: every batch of rows past its cursor is pushed, and the
+    /// cursor (the parameters at `cursor_params`) moves on. Empty batches send nothing.
+    pub fn subscribe_stream(
+        &self,
+        source: &str,
+        pool: Pool,
+        sql: Arc<str>,
+        params: Vec<Option<String>>,
+        cursor_params: Vec<usize>,
+        sink: Sink,
+    ) -> Subscription {
+        let kind = PollerKind::Stream { cursor_params };
+        self.join(source, pool, sql, kind, params, sink)
+    }
+
+    fn join(
+        &self,
+        source: &str,
+        pool: Pool,
+        sql: Arc<str>,
+        kind: PollerKind,
+        params: Vec<Option<String>>,
+        sink: Sink,
+    ) -> Subscription {
         let id = self.shared.next_subscriber.fetch_add(1, Ordering::Relaxed);
-        let key = (source.to_string(), sql.clone());
+        let key = (source.to_string(), sql);
         let mut pollers = lock(&self.shared.pollers);
         let poller = pollers
             .entry(key.clone())
-            .or_insert_with(|| Poller::start(Arc::downgrade(&self.shared), key, pool, sql))
+            .or_insert_with(|| Poller::start(Arc::downgrade(&self.shared), key, kind, pool))
             .clone();
-        poller.add(id, params.clone(), sink);
+        poller.add(id, params, sink);
         drop(pollers);
         Subscription {
             poller: Arc::downgrade(&poller),
             id,
-            params,
         }
     }
 
@@ -139,17 +165,16 @@ impl Shared {
     }
 }
 
-/// A live subscriber; dropping it unsubscribes.
+/// A subscriber; dropping it unsubscribes.
 pub struct Subscription {
     poller: Weak<Poller>,
     id: u64,
-    params: Vec<Option<String>>,
 }
 
 impl Drop for Subscription {
     fn drop(&mut self) {
         if let Some(poller) = self.poller.upgrade() {
-            poller.remove(self.id, &self.params);
+            poller.remove(self.id);
         }
     }
 }

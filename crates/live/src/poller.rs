@@ -3,7 +3,7 @@
 
 use crate::{PollerKey, Shared, lock, weak_shared};
 use deadpool_postgres::Pool;
-use graft_execute::{DbError, DbErrorKind};
+use graft_execute::{CohortRow, DbError, DbErrorKind};
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::Ordering;
@@ -45,7 +45,17 @@ impl Sink {
     }
 }
 
-type Params = Vec<Option<String>>;
+pub(crate) type Params = Vec<Option<String>>;
+
+/// What the poller's statement is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PollerKind {
+    /// A live query: the whole result, pushed when it changes.
+    Live,
+    /// A streaming subscription: each non-empty batch is pushed, then the cohort's cursor (the
+    /// parameters at these positions) moves past it.
+    Stream { cursor_params: Vec<usize> },
+}
 
 #[derive(Default)]
 struct Cohort {
@@ -56,12 +66,20 @@ struct Cohort {
     last: Option<LiveResult>,
 }
 
+#[derive(Default)]
+struct Cohorts {
+    by_params: HashMap<Params, Cohort>,
+    /// Subscriber → the key of its cohort (a stream's key changes as its cursor moves).
+    members: HashMap<u64, Params>,
+}
+
 pub(crate) struct Poller {
     shared: Weak<Shared>,
     key: PollerKey,
+    kind: PollerKind,
     pool: Pool,
     sql: Arc<str>,
-    cohorts: Mutex<HashMap<Params, Cohort>>,
+    cohorts: Mutex<Cohorts>,
     /// Woken when a subscriber without a result joins, so it need not wait a whole interval.
     wake: Notify,
 }
@@ -70,15 +88,16 @@ impl Poller {
     pub(crate) fn start(
         shared: Weak<Shared>,
         key: PollerKey,
+        kind: PollerKind,
         pool: Pool,
-        sql: Arc<str>,
     ) -> Arc<Poller> {
         let poller = Arc::new(Poller {
             shared,
+            sql: key.1.clone(),
             key,
+            kind,
             pool,
-            sql,
-            cohorts: Mutex::new(HashMap::new()),
+            cohorts: Mutex::new(Cohorts::default()),
             wake: Notify::new(),
         });
         tokio::spawn(poller.clone().run());
@@ -87,12 +106,13 @@ impl Poller {
 
     pub(crate) fn add(&self, id: u64, params: Params, sink: Sink) {
         let mut cohorts = lock(&self.cohorts);
-        let cohort = cohorts.entry(params).or_default();
-        match &cohort.last {
+        cohorts.members.insert(id, params.clone());
+        let cohort = cohorts.by_params.entry(params).or_default();
+        match (&self.kind, &cohort.last) {
             // The cohort's latest result is at most one interval old: the new subscriber gets it
             // now, and what changes after it at the next poll.
-            Some(last) => sink.send(last),
-            None => {
+            (PollerKind::Live, Some(last)) => sink.send(last),
+            _ => {
                 cohort.fresh.push(id);
                 self.wake.notify_one();
             }
@@ -100,13 +120,16 @@ impl Poller {
         cohort.subscribers.insert(id, sink);
     }
 
-    pub(crate) fn remove(&self, id: u64, params: &Params) {
+    pub(crate) fn remove(&self, id: u64) {
         let mut cohorts = lock(&self.cohorts);
-        if let Some(cohort) = cohorts.get_mut(params) {
+        let Some(params) = cohorts.members.remove(&id) else {
+            return;
+        };
+        if let Some(cohort) = cohorts.by_params.get_mut(&params) {
             cohort.subscribers.remove(&id);
             cohort.fresh.retain(|fresh| *fresh != id);
             if cohort.subscribers.is_empty() {
-                cohorts.remove(params);
+                cohorts.by_params.remove(&params);
             }
         }
     }
@@ -114,8 +137,7 @@ impl Poller {
     /// (cohorts, subscribers)
     pub(crate) fn counts(&self) -> (usize, usize) {
         let cohorts = lock(&self.cohorts);
-        let subscribers = cohorts.values().map(|c| c.subscribers.len()).sum();
-        (cohorts.len(), subscribers)
+        (cohorts.by_params.len(), cohorts.members.len())
     }
 
     async fn run(self: Arc<Self>) {
@@ -133,6 +155,7 @@ impl Poller {
                 return;
             };
             let batch: Vec<Params> = lock(&self.cohorts)
+                .by_params
                 .iter()
                 .filter(|(_, cohort)| !only_fresh || !cohort.fresh.is_empty())
                 .map(|(params, _)| params.clone())
@@ -156,33 +179,38 @@ impl Poller {
             Ok(rows) => rows,
             Err(error) if error.kind == DbErrorKind::Connection => {
                 // Subscribers stay; the next interval tries again on a fresh connection.
-                tracing::warn!(error = %error, "live query poll could not reach the database");
+                tracing::warn!(error = %error, "subscription poll could not reach the database");
                 return;
             }
             Err(error) => {
+                let hash = hash_of(&format!("error:{error:?}"));
                 let result = LiveResult::Error(Arc::new(error));
-                let hash = hash_of(&format!("error:{:?}", result));
                 for params in chunk {
-                    self.deliver(params, hash, &result);
+                    self.deliver_change(params, hash, &result);
                 }
                 return;
             }
         };
-        for (position, result) in rows {
-            let Some(params) = usize::try_from(position - 1)
+        for row in rows {
+            let Some(params) = usize::try_from(row.cohort - 1)
                 .ok()
                 .and_then(|i| chunk.get(i))
             else {
                 continue;
             };
-            let data = result.as_deref().unwrap_or("null");
-            let hash = hash_of(data);
-            let payload: Arc<str> = format!("{{\"data\":{data}}}").into();
-            self.deliver(params, hash, &LiveResult::Data(payload));
+            let data = row.result.as_deref().unwrap_or("null");
+            let payload = LiveResult::Data(format!("{{\"data\":{data}}}").into());
+            match &self.kind {
+                PollerKind::Live => self.deliver_change(params, hash_of(data), &payload),
+                PollerKind::Stream { cursor_params } => match row.cursor {
+                    Some(cursor) => self.deliver_batch(params, cursor_params, cursor, &payload),
+                    None => self.nothing_new(params),
+                },
+            }
         }
     }
 
-    async fn fetch(&self, chunk: &[Params]) -> Result<Vec<(i64, Option<String>)>, DbError> {
+    async fn fetch(&self, chunk: &[Params]) -> Result<Vec<CohortRow>, DbError> {
         let cohorts = serde_json::to_string(chunk)
             .map_err(|e| DbError::connection(format!("cannot encode cohorts: {e}")))?;
         let client = self
@@ -194,9 +222,9 @@ impl Poller {
     }
 
     /// Sends `result` to the cohort's subscribers if it changed, else only to the fresh ones.
-    fn deliver(&self, params: &Params, hash: u64, result: &LiveResult) {
+    fn deliver_change(&self, params: &Params, hash: u64, result: &LiveResult) {
         let mut cohorts = lock(&self.cohorts);
-        let Some(cohort) = cohorts.get_mut(params) else {
+        let Some(cohort) = cohorts.by_params.get_mut(params) else {
             return;
         };
         if cohort.last_hash == Some(hash) {
@@ -213,6 +241,43 @@ impl Poller {
             cohort.last = Some(result.clone());
         }
         cohort.fresh.clear();
+    }
+
+    /// A stream's batch: sent to every subscriber of the cohort, whose cursor then moves to
+    /// `cursor`. Cohorts that arrive at the same cursor merge.
+    fn deliver_batch(
+        &self,
+        params: &Params,
+        cursor_params: &[usize],
+        cursor: String,
+        result: &LiveResult,
+    ) {
+        let mut cohorts = lock(&self.cohorts);
+        let Some(mut cohort) = cohorts.by_params.remove(params) else {
+            return;
+        };
+        for sink in cohort.subscribers.values() {
+            sink.send(result);
+        }
+        cohort.fresh.clear();
+        let mut moved = params.clone();
+        for index in cursor_params {
+            if let Some(slot) = moved.get_mut(*index) {
+                *slot = Some(cursor.clone());
+            }
+        }
+        for id in cohort.subscribers.keys() {
+            cohorts.members.insert(*id, moved.clone());
+        }
+        let target = cohorts.by_params.entry(moved).or_default();
+        target.subscribers.extend(cohort.subscribers);
+    }
+
+    /// A stream with no new rows: nothing to send.
+    fn nothing_new(&self, params: &Params) {
+        if let Some(cohort) = lock(&self.cohorts).by_params.get_mut(params) {
+            cohort.fresh.clear();
+        }
     }
 }
 

@@ -55,6 +55,8 @@ pub struct AppState {
     pub write_lock: Mutex<()>,
     /// Live-query pollers shared by every WebSocket connection.
     pub live: graft_live::Multiplexer,
+    /// Streaming-subscription pollers (their own refetch interval and batch size).
+    pub streaming: graft_live::Multiplexer,
     /// Bumped whenever a new schema cache is swapped in; running subscriptions re-validate.
     pub cache_changes: tokio::sync::watch::Sender<u64>,
     /// Set once when the server begins to shut down; WebSocket connections close cleanly.
@@ -102,6 +104,7 @@ impl AppState {
             cache: ArcSwap::from_pointee(cache),
             write_lock: Mutex::new(()),
             live: graft_live::Multiplexer::new(config.websocket.live),
+            streaming: graft_live::Multiplexer::new(config.websocket.streaming),
             cache_changes: tokio::sync::watch::Sender::new(0),
             shutdown: tokio::sync::watch::Sender::new(false),
             websocket_connections: std::sync::atomic::AtomicUsize::new(0),
@@ -216,7 +219,8 @@ pub async fn build_cache(
             found.reason = reason;
         }
     }
-    let options = schema_options(&output.model, &catalogs, &pools).await;
+    let mut options = schema_options(&output.model, &catalogs, &pools).await;
+    options.streaming_subscriptions = config.experimental("streaming_subscriptions");
     SchemaCache {
         metadata,
         resource_version,

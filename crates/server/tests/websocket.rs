@@ -95,6 +95,8 @@ async fn server() -> (graft_pgtemp::Cluster, TestServer) {
     let (cluster, url) = cluster_with_database("ws").await;
     let mut config = config(&url);
     config.websocket.live.refetch_interval = Duration::from_millis(100);
+    config.websocket.streaming.refetch_interval = Duration::from_millis(100);
+    config.experimental_features = vec!["streaming_subscriptions".to_string()];
     let server = start_server(config).await;
     let setup = json!({"type": "bulk", "args": [
         {"type": "run_sql", "args": {"sql":
@@ -278,6 +280,53 @@ async fn validation_errors_and_metadata_changes_end_subscriptions() {
     let ended = client.next().await;
     assert_eq!(ended["type"], "error", "{ended}");
     assert_eq!(ended["id"], "both");
+}
+
+#[tokio::test]
+async fn streaming_subscriptions_send_each_batch_once() {
+    let (_cluster, server) = server().await;
+    for id in 1..=5 {
+        let (status, body) = server.post("/v1/graphql", &insert(id, "alice")).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let mut client = Client::connect(&server, "graphql-ws").await;
+    client
+        .init(json!({"X-Hasura-Role": "user", "X-Hasura-User-Id": "alice"}))
+        .await;
+    let stream = "subscription ($size: Int!) { s: item_stream(batch_size: $size, \
+        cursor: {initial_value: {id: 0}, ordering: ASC}) { id } }";
+    client
+        .send(
+            json!({"type": "start", "id": "s", "payload": {"query": stream,
+            "variables": {"size": 2}}}),
+        )
+        .await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let message = client.next().await;
+        assert_eq!(message["type"], "data", "{message}");
+        ids.push(message["payload"]["data"]["s"].clone());
+    }
+    assert_eq!(
+        ids,
+        vec![
+            json!([{"id": 1}, {"id": 2}]),
+            json!([{"id": 3}, {"id": 4}]),
+            json!([{"id": 5}])
+        ]
+    );
+    // No new rows, no message; a new row comes alone.
+    client.nothing_for(Duration::from_millis(400)).await;
+    let (status, _) = server.post("/v1/graphql", &insert(6, "alice")).await;
+    assert_eq!(status, 200);
+    let (status, _) = server.post("/v1/graphql", &insert(7, "bob")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        client.next().await["payload"]["data"]["s"],
+        json!([{"id": 6}]),
+        "bob's row is not alice's to see"
+    );
+    client.nothing_for(Duration::from_millis(400)).await;
 }
 
 #[tokio::test]

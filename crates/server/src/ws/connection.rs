@@ -23,10 +23,12 @@ enum Outgoing {
     Close(u16, String),
 }
 
-/// A live query ready to join its poller.
+/// A subscription ready to join its poller.
 struct LiveStatement {
     sql: Arc<str>,
     params: Vec<Option<String>>,
+    /// For a streaming subscription, where its cursor sits in `params`.
+    cursor_params: Option<Vec<usize>>,
     pool: deadpool_postgres::Pool,
 }
 
@@ -254,8 +256,8 @@ impl Connection {
         Outgoing::Text(self.messages.error(id, &error.errors().to_string()))
     }
 
-    /// Translates a live query to its multiplexed statement. `None` when no root field reads
-    /// the database.
+    /// Translates a subscription (live query or stream) to its multiplexed statement. `None`
+    /// when no root field reads the database.
     fn translate(
         &self,
         session: &Session,
@@ -269,36 +271,58 @@ impl Connection {
             return Ok(None);
         }
         let cache = self.state.current();
-        let statement = graft_translate::graphql::translate_live_query(
-            operation,
-            graphql::default_source(&cache)?,
-            session,
-            &graphql::options(&self.state),
-        )
-        .map_err(|e| GraphqlError::new(e.code, e.path, e.message))?;
+        let source = graphql::default_source(&cache)?;
+        let options = graphql::options(&self.state);
         let pool = cache
             .pool(DEFAULT_SOURCE)
             .map_err(|e| GraphqlError::new(e.code, "$", e.message))?
             .clone();
+        let translate_error = |e: graft_translate::graphql::GraphqlError| {
+            GraphqlError::new(e.code, e.path, e.message)
+        };
+        let stream =
+            graft_translate::graphql::translate_stream_query(operation, source, session, &options)
+                .map_err(translate_error)?;
+        if let Some(stream) = stream {
+            return Ok(Some(LiveStatement {
+                sql: Arc::from(stream.sql),
+                params: stream.params,
+                cursor_params: Some(stream.cursor_params),
+                pool,
+            }));
+        }
+        let live =
+            graft_translate::graphql::translate_live_query(operation, source, session, &options)
+                .map_err(translate_error)?;
         Ok(Some(LiveStatement {
-            sql: Arc::from(statement.sql),
-            params: statement.params,
+            sql: Arc::from(live.sql),
+            params: live.params,
+            cursor_params: None,
             pool,
         }))
     }
 
     /// Joins the statement's poller as operation `id`.
     fn join(&self, id: &str, request: Value, statement: LiveStatement) -> LiveOperation {
-        let subscription = self.state.live.subscribe(
-            DEFAULT_SOURCE,
-            statement.pool,
-            statement.sql.clone(),
-            statement.params.clone(),
-            Sink {
-                sender: self.events.clone(),
-                tag: Arc::from(id),
-            },
-        );
+        let sink = Sink {
+            sender: self.events.clone(),
+            tag: Arc::from(id),
+        };
+        let (sql, params) = (statement.sql.clone(), statement.params.clone());
+        let subscription = match statement.cursor_params {
+            Some(cursor_params) => self.state.streaming.subscribe_stream(
+                DEFAULT_SOURCE,
+                statement.pool,
+                sql,
+                params,
+                cursor_params,
+                sink,
+            ),
+            None => self
+                .state
+                .live
+                .subscribe(DEFAULT_SOURCE, statement.pool, sql, params, sink),
+        };
         LiveOperation {
             request,
             sql: statement.sql,

@@ -51,32 +51,52 @@ pub fn print(statement: &Statement) -> Result<String, PrintError> {
     Ok(writer.sql)
 }
 
-/// Prints `statement` as the body of a multiplexed live query: one statement that answers many
-/// cohorts (subscribers with the same query but different variables or session values) at once.
+/// What a multiplexed statement's inner statement returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MultiplexedShape {
+    /// One column: the result.
+    Live,
+    /// Two columns: the result, and the stream's new cursor as text (NULL when no row came).
+    Stream,
+}
+
+/// Prints `statement` as the body of a multiplexed subscription: one statement that answers
+/// many cohorts (subscribers with the same query but different variables or session values).
 ///
 /// Its only parameter, `$1`, is a JSON array with one element per cohort, each the JSON array of
 /// that cohort's parameter values (strings or null, in `Params` order). Parameter `$n` of
 /// `statement` reads element `n - 1` of its cohort's array, as text, exactly as the one-cohort
 /// statement would have received it. The result has one row per cohort: its 1-based position in
-/// `$1` (`cohort`, bigint) and the statement's single column as text (`result`).
+/// `$1` (`cohort`, bigint), the statement's result as text (`result`) and, for
+/// [`MultiplexedShape::Stream`], its cursor (`cursor`).
 ///
 /// ```sql
 /// SELECT "_subs"."cohort", "_live"."result"::text FROM json_array_elements($1::json)
 ///   WITH ORDINALITY AS "_subs"("params", "cohort")
 ///   LEFT OUTER JOIN LATERAL (<statement>) AS "_live"("result") ON true
 /// ```
-pub fn print_multiplexed(statement: &Statement) -> Result<String, PrintError> {
+pub fn print_multiplexed(
+    statement: &Statement,
+    shape: MultiplexedShape,
+) -> Result<String, PrintError> {
     let mut writer = SqlWriter {
         sql: String::new(),
         params: ParamSource::CohortArray,
     };
+    writer.syntax("SELECT \"_subs\".\"cohort\", \"_live\".\"result\"::text AS \"result\"");
+    if shape == MultiplexedShape::Stream {
+        writer.syntax(", \"_live\".\"cursor\"::text AS \"cursor\"");
+    }
     writer.syntax(
-        "SELECT \"_subs\".\"cohort\", \"_live\".\"result\"::text AS \"result\" \
-         FROM json_array_elements($1::json) WITH ORDINALITY AS \"_subs\"(\"params\", \"cohort\") \
+        " FROM json_array_elements($1::json) WITH ORDINALITY AS \"_subs\"(\"params\", \"cohort\") \
          LEFT OUTER JOIN LATERAL (",
     );
     writer.statement(statement)?;
-    writer.syntax(") AS \"_live\"(\"result\") ON true ORDER BY \"_subs\".\"cohort\"");
+    writer.syntax(match shape {
+        MultiplexedShape::Live => ") AS \"_live\"(\"result\")",
+        MultiplexedShape::Stream => ") AS \"_live\"(\"result\", \"cursor\")",
+    });
+    writer.syntax(" ON true ORDER BY \"_subs\".\"cohort\"");
     Ok(writer.sql)
 }
 

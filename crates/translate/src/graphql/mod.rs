@@ -22,8 +22,10 @@ pub(crate) mod function;
 pub(crate) mod json_path;
 pub(crate) mod order_by;
 pub(crate) mod select;
+mod stream;
 
 pub use error::GraphqlError;
+pub use stream::{StreamStatement, translate_stream_query};
 
 use crate::boolexp::SqlContext;
 use crate::ir::SessionVariables;
@@ -87,7 +89,7 @@ pub fn translate_live_query(
     options: &GraphqlOptions,
 ) -> Result<LiveQueryStatement, GraphqlError> {
     let (statement, sql, db_fields) = query_statement(op, source, session, options)?;
-    let text = graft_sql::print_multiplexed(&statement)
+    let text = graft_sql::print_multiplexed(&statement, graft_sql::MultiplexedShape::Live)
         .map_err(|e| GraphqlError::new("unexpected", e.to_string(), "$"))?;
     Ok(LiveQueryStatement {
         sql: text,
@@ -131,6 +133,12 @@ fn query_statement(
             }
             RootFieldKind::SelectByPk => {
                 Root::ByPk(select::by_pk_select(&ctx, table, access, field, &path)?)
+            }
+            RootFieldKind::SelectStream => {
+                return Err(GraphqlError::validation(
+                    "streaming fields are served only to subscriptions",
+                    &path,
+                ));
             }
             RootFieldKind::SelectAggregate => {
                 if !access.allows_aggregations() {
