@@ -330,6 +330,60 @@ async fn streaming_subscriptions_send_each_batch_once() {
 }
 
 #[tokio::test]
+async fn an_expired_jwt_ends_the_connection() {
+    let (_cluster, url) = cluster_with_database("ws").await;
+    let mut config = config(&url);
+    let key = "a-test-key-that-is-at-least-32-bytes-long";
+    config.auth = graft_server::AuthConfig::from_env(&|name| match name {
+        "HASURA_GRAPHQL_ADMIN_SECRET" => Some("admin-secret".to_string()),
+        "HASURA_GRAPHQL_JWT_SECRET" => Some(json!({"type": "HS256", "key": key}).to_string()),
+        _ => None,
+    })
+    .unwrap();
+    let server = start_server(config).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = json!({
+        "sub": "alice",
+        "exp": now + 2,
+        "https://hasura.io/jwt/claims": {
+            "x-hasura-default-role": "user",
+            "x-hasura-allowed-roles": ["user"],
+            "x-hasura-user-id": "alice"
+        }
+    });
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(key.as_bytes()),
+    )
+    .unwrap();
+    let mut modern = Client::connect(&server, "graphql-transport-ws").await;
+    modern
+        .init(json!({"Authorization": format!("Bearer {token}")}))
+        .await;
+    let mut legacy = Client::connect(&server, "graphql-ws").await;
+    legacy
+        .init(json!({"Authorization": format!("Bearer {token}")}))
+        .await;
+    assert_eq!(modern.close_code().await, 4403);
+    let error = legacy.next().await;
+    assert_eq!(error["type"], "connection_error", "{error}");
+
+    let mut wrong = Client::connect(&server, "graphql-transport-ws").await;
+    wrong
+        .send(json!({"type": "connection_init", "payload": {"headers": {"Authorization": "Bearer nope"}}}))
+        .await;
+    assert_eq!(
+        wrong.close_code().await,
+        4403,
+        "bad credentials are refused"
+    );
+}
+
+#[tokio::test]
 async fn shutdown_closes_every_socket() {
     let (_cluster, url) = cluster_with_database("ws").await;
     let mut config = config(&url);

@@ -46,6 +46,8 @@ struct Connection {
     messages: ServerMessages,
     upgrade_headers: HeaderMap,
     session: Option<Session>,
+    /// When the session's credentials expire (a JWT's `exp`): the connection closes then.
+    expires_at: Option<tokio::time::Instant>,
     operations: HashMap<String, LiveOperation>,
     events: mpsc::UnboundedSender<LiveEvent>,
 }
@@ -67,6 +69,7 @@ pub(super) async fn run(
         messages: ServerMessages(protocol),
         upgrade_headers,
         session: None,
+        expires_at: None,
         operations: HashMap::new(),
         events,
     };
@@ -94,6 +97,7 @@ pub(super) async fn run(
                 vec![Outgoing::Close(4408, "Connection initialisation timeout".into())]
             }
             Ok(()) = cache_changes.changed() => connection.revalidate().await,
+            () = until(connection.expires_at) => connection.expired(),
             _ = shutdown.changed() => {
                 vec![Outgoing::Close(1001, "server is shutting down".into())]
             }
@@ -171,9 +175,20 @@ impl Connection {
             )];
         }
         let headers = init_headers(&self.upgrade_headers, payload);
-        match self.state.authenticator.authenticate(&headers).await {
-            Ok(session) => {
+        match self
+            .state
+            .authenticator
+            .authenticate_until(&headers, None)
+            .await
+        {
+            Ok((session, expires)) => {
                 self.session = Some(session);
+                self.expires_at = expires.map(|at| {
+                    let left = at
+                        .duration_since(std::time::SystemTime::now())
+                        .unwrap_or_default();
+                    tokio::time::Instant::now() + left
+                });
                 let mut out = vec![Outgoing::Text(self.messages.ack())];
                 out.extend(self.messages.keep_alive().map(Outgoing::Text));
                 out
@@ -185,6 +200,21 @@ impl Connection {
                     Outgoing::Close(1000, String::new()),
                 ],
             },
+        }
+    }
+
+    /// The credentials expired: the connection ends, as Hasura ends it.
+    fn expired(&mut self) -> Vec<Outgoing> {
+        self.operations.clear();
+        match self.protocol {
+            Protocol::TransportWs => vec![Outgoing::Close(4403, "Forbidden: JWT expired".into())],
+            Protocol::Legacy => vec![
+                Outgoing::Text(
+                    self.messages
+                        .connection_error("Could not verify JWT: JWTExpired"),
+                ),
+                Outgoing::Close(1000, String::new()),
+            ],
         }
     }
 
@@ -393,6 +423,14 @@ impl Connection {
             }
         }
         out
+    }
+}
+
+/// Completes at `at`, or never.
+async fn until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
