@@ -25,7 +25,9 @@ fn v3_document_round_trips_unknown_keys() {
             }],
             "configuration": {"connection_info": {"database_url": "postgres://x"}}
         }],
-        "actions": [{"name": "a"}]
+        "actions": [{"name": "a", "definition": {"output_type": "T", "handler": "http://h",
+                                                 "some_future_key": true}}],
+        "some_future_top_level_key": [{"name": "a"}]
     });
     let metadata = Metadata::from_json(doc.clone()).unwrap();
     assert_eq!(metadata.to_json(), doc);

@@ -63,6 +63,8 @@ pub struct AppState {
     pub shutdown: tokio::sync::watch::Sender<bool>,
     /// Open WebSocket connections.
     pub websocket_connections: std::sync::atomic::AtomicUsize,
+    /// Outgoing HTTP (action handlers): one client, so connections are reused.
+    pub http: reqwest::Client,
 }
 
 impl AppState {
@@ -108,6 +110,7 @@ impl AppState {
             cache_changes: tokio::sync::watch::Sender::new(0),
             shutdown: tokio::sync::watch::Sender::new(false),
             websocket_connections: std::sync::atomic::AtomicUsize::new(0),
+            http: reqwest::Client::new(),
             config,
         })
     }
@@ -221,6 +224,8 @@ pub async fn build_cache(
     }
     let mut options = schema_options(&output.model, &catalogs, &pools).await;
     options.streaming_subscriptions = config.experimental("streaming_subscriptions");
+    options.actions = metadata.actions.clone();
+    options.custom_types = metadata.custom_types.clone();
     SchemaCache {
         metadata,
         resource_version,
