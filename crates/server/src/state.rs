@@ -96,7 +96,16 @@ impl AppState {
                 (metadata, version)
             }
         };
+        crate::graphql::async_action::bootstrap(&metadata_pool)
+            .await
+            .map_err(|e| StartError::MetadataDatabase(e.to_string()))?;
         let cache = build_cache(&config, metadata, version, &HashMap::new()).await;
+        let http = reqwest::Client::new();
+        crate::graphql::async_action::resume(
+            http.clone(),
+            metadata_pool.clone(),
+            cache.metadata.actions.clone(),
+        );
         for inconsistency in &cache.inconsistencies {
             tracing::warn!(object = %inconsistency.object, reason = %inconsistency.reason, "inconsistent metadata");
         }
@@ -110,7 +119,7 @@ impl AppState {
             cache_changes: tokio::sync::watch::Sender::new(0),
             shutdown: tokio::sync::watch::Sender::new(false),
             websocket_connections: std::sync::atomic::AtomicUsize::new(0),
-            http: reqwest::Client::new(),
+            http,
             config,
         })
     }

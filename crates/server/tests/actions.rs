@@ -174,6 +174,50 @@ async fn actions_call_their_handler_and_join_tables() {
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["code"], "invalid-configuration");
 
+    // An asynchronous action answers its id at once; the result is read back by id, by its own
+    // role only.
+    let (status, body) = server
+        .post(
+            "/v1/metadata",
+            &json!({"type": "create_action", "args": {"name": "make_user", "definition": {
+                "kind": "asynchronous", "arguments": [{"name": "id", "type": "Int!"}],
+                "output_type": "UserId", "handler": format!("{handler}/echo-user")}}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = server
+        .post(
+            "/v1/graphql",
+            &json!({"query": "mutation { make_user(id: 1) }"}),
+        )
+        .await;
+    let id = body["data"]["make_user"]
+        .as_str()
+        .expect("an action id")
+        .to_string();
+    let read = json!({"query": "query ($id: uuid!) { make_user(id: $id) { id errors output { id user { name } } } }",
+                      "variables": {"id": id}});
+    let mut result = Value::Null;
+    for _ in 0..50 {
+        let (_, body) = server.post("/v1/graphql", &read).await;
+        result = body["data"]["make_user"].clone();
+        if !result["output"].is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        result,
+        json!({"id": id, "errors": null, "output": {"id": 1, "user": {"name": "Ada"}}})
+    );
+    let (_, body) = server
+        .post_with("/v1/graphql", &read, &[("x-hasura-role", "reader")])
+        .await;
+    assert!(
+        body["errors"].is_array() || body["data"]["make_user"].is_null(),
+        "{body}"
+    );
+
     // Actions survive export and replace.
     let (_, exported) = server
         .post(
@@ -181,6 +225,6 @@ async fn actions_call_their_handler_and_join_tables() {
             &json!({"type": "export_metadata", "args": {}}),
         )
         .await;
-    assert_eq!(exported["actions"].as_array().unwrap().len(), 5);
+    assert_eq!(exported["actions"].as_array().unwrap().len(), 6);
     assert_eq!(exported["custom_types"]["objects"][0]["name"], "UserId");
 }

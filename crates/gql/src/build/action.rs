@@ -5,7 +5,8 @@
 use super::Builder;
 use crate::sdl::{FieldDef, TypeKind};
 use graft_metadata::{
-    ActionEntry, ActionType, CustomObjectType, CustomTypes, QualifiedTable, TypeRelationshipKind,
+    ActionEntry, ActionKind, ActionType, CustomObjectType, CustomTypes, QualifiedTable,
+    TypeRelationshipKind,
 };
 use graft_schema::ADMIN_ROLE;
 
@@ -39,6 +40,12 @@ impl Builder<'_> {
                 ActionType::Query => "query_root",
                 ActionType::Mutation => "mutation_root",
             };
+            if root == "mutation_root" && definition.kind() == ActionKind::Asynchronous {
+                // The mutation answers the action id; `<action>(id)` reads the result.
+                field.ty = "uuid!".to_string();
+                self.ensure_scalar("uuid");
+                self.async_result_field(action);
+            }
             // A schema whose only mutations are actions gets its mutation_root here.
             self.sdl.add(root, TypeKind::Object, None);
             if root == "query_root" {
@@ -46,6 +53,53 @@ impl Builder<'_> {
             }
             self.sdl.field(root, &action.name, field);
         }
+    }
+
+    /// `<action>(id: uuid!): <action>` in query_root, and the type holding the stored result.
+    fn async_result_field(&mut self, action: &ActionEntry) {
+        let name = action.name.clone();
+        for scalar in ["uuid", "timestamptz", "json"] {
+            self.ensure_scalar(scalar);
+        }
+        if self.sdl.add(
+            &name,
+            TypeKind::Object,
+            Some(format!("fields of action: \"{name}\"")),
+        ) {
+            let output = action
+                .definition
+                .output_type
+                .trim_end_matches('!')
+                .to_string();
+            let fields = [
+                (
+                    "created_at",
+                    "timestamptz!",
+                    "the time at which this action was created",
+                ),
+                ("errors", "json", "errors related to the invocation"),
+                ("id", "uuid!", "the unique id of an action"),
+                (
+                    "output",
+                    output.as_str(),
+                    "the output fields of this action",
+                ),
+            ];
+            for (field, ty, description) in fields {
+                self.sdl.field(
+                    &name,
+                    field,
+                    FieldDef::described(ty, Some(description.to_string())),
+                );
+            }
+        }
+        self.sdl.add("query_root", TypeKind::Object, None);
+        self.sdl.remove_field("query_root", "no_queries_available");
+        self.sdl.field(
+            "query_root",
+            &name,
+            FieldDef::described(name.clone(), action.comment.clone()).arg("id", "uuid!", None),
+        );
     }
 
     /// Declares a custom type (and what it reaches) unless it is a built-in scalar.

@@ -8,7 +8,8 @@
 //! error (a non-2xx answer with a `message`) becomes a GraphQL error with its `extensions`.
 
 use super::{
-    GraphqlError, connection, default_source, mutation, options, run_query, statement_error,
+    GraphqlError, async_action, connection, default_source, mutation, options, run_query,
+    statement_error,
 };
 use crate::state::{AppState, SchemaCache};
 use axum::http::HeaderMap;
@@ -43,6 +44,12 @@ const NOT_FORWARDED: [&str; 14] = [
     "content-type",
 ];
 
+/// Whether a root field is answered by an action (a call, or an async action's result).
+pub(crate) fn is_action_field(cache: &SchemaCache, field: &Field) -> bool {
+    find(cache, field).is_some()
+        || async_action::find_result(&cache.metadata.actions, field).is_some()
+}
+
 /// The action a root field calls, if it is one.
 pub(crate) fn find<'c>(cache: &'c SchemaCache, field: &Field) -> Option<&'c ActionEntry> {
     let wanted = match field.parent_type.as_str() {
@@ -68,7 +75,7 @@ pub(crate) async fn execute_with_actions(
     let mut database = operation.clone();
     database
         .root_fields
-        .retain(|f| !f.name.starts_with("__") && find(call.cache, f).is_none());
+        .retain(|f| !f.name.starts_with("__") && !is_action_field(call.cache, f));
     let mut rows: Map<String, Value> = Map::new();
     if !database.root_fields.is_empty() {
         let text = if operation.kind == OperationKind::Mutation {
@@ -99,8 +106,20 @@ pub(crate) async fn execute_with_actions(
     };
     let mut data = Map::new();
     for field in &operation.root_fields {
-        let value = match find(call.cache, field) {
-            Some(action) => match call.run(action, field).await {
+        let outcome = if let Some(action) = find(call.cache, field) {
+            Some(if async_action::is_async(action) {
+                async_action::enqueue(call, action, field).await
+            } else {
+                call.run(action, field).await
+            })
+        } else if let Some(action) = async_action::find_result(&call.cache.metadata.actions, field)
+        {
+            Some(async_action::result(call, action, field).await)
+        } else {
+            None
+        };
+        let value = match outcome {
+            Some(outcome) => match outcome {
                 Ok(value) => value,
                 Err(error) if operation.kind == OperationKind::Mutation => {
                     // Hasura answers a failed mutation action with `data: null` beside the error.
@@ -139,11 +158,22 @@ impl ActionCall<'_> {
                 "got null for the action webhook response",
             ));
         }
+        self.project(&answer, &output, field).await
+    }
+
+    /// Cuts a handler's answer of type `ty` down to `field`'s selection, with the output
+    /// objects' relationships read from the database.
+    pub async fn project(
+        &self,
+        answer: &Value,
+        ty: &Type,
+        field: &Field,
+    ) -> Result<Value, GraphqlError> {
         let mut projection = Projection {
             objects: &self.cache.metadata.custom_types.objects,
             fetches: Vec::new(),
         };
-        let mut value = projection.value(&answer, &output, field, "")?;
+        let mut value = projection.value(answer, ty, field, "")?;
         if !projection.fetches.is_empty() {
             self.fill_related(&mut value, projection.fetches).await?;
         }
@@ -155,70 +185,16 @@ impl ActionCall<'_> {
         action: &ActionEntry,
         field: &Field,
     ) -> Result<Value, GraphqlError> {
-        let definition = &action.definition;
-        if definition.request_transform.is_some() || definition.response_transform.is_some() {
-            return Err(GraphqlError::new(
-                "not-supported",
-                "$",
-                "request and response transforms of actions are not supported by graft yet",
-            ));
-        }
-        let url = resolve_template(&definition.handler)?;
-        let payload = json!({
-            "action": {"name": action.name},
-            "input": field.arguments,
-            "session_variables": self.session.variables,
-            "request_query": self.query,
-        });
-        let timeout = Duration::from_secs(definition.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS));
-        let mut request = self.state.http.post(&url).timeout(timeout).json(&payload);
-        if definition.forward_client_headers {
-            for (name, value) in self.client_headers {
-                if !NOT_FORWARDED.contains(&name.as_str()) {
-                    request = request.header(name, value);
-                }
-            }
-        }
-        for header in &definition.headers {
-            let value = match (&header.value, &header.value_from_env) {
-                (Some(value), _) => value.clone(),
-                (None, Some(env)) => std::env::var(env).map_err(|_| {
-                    GraphqlError::new(
-                        "not-found",
-                        "$",
-                        format!("environment variable \"{env}\" not set"),
-                    )
-                })?,
-                (None, None) => continue,
-            };
-            request = request.header(header.name.as_str(), value);
-        }
-        let response = request.send().await.map_err(|e| {
-            GraphqlError::new(
-                "unexpected",
-                "$",
-                format!("http exception when calling webhook: {}", without_url(&e)),
-            )
-        })?;
-        let status = response.status();
-        let body = response.bytes().await.map_err(|e| {
-            GraphqlError::new(
-                "unexpected",
-                "$",
-                format!("http exception when calling webhook: {}", without_url(&e)),
-            )
-        })?;
-        let parsed: Result<Value, _> = serde_json::from_slice(&body);
-        if status.is_success() {
-            return parsed.map_err(|_| {
-                GraphqlError::new(
-                    "unexpected",
-                    "$",
-                    "invalid json returned by the action webhook",
-                )
-            });
-        }
-        Err(handler_error(status.as_u16(), parsed.ok()))
+        let input = Value::Object(field.arguments.clone().into_iter().collect());
+        call_handler(
+            &self.state.http,
+            action,
+            &input,
+            &self.session.variables,
+            self.query,
+            self.client_headers,
+        )
+        .await
     }
 
     /// Reads every related row in one statement and puts each where its relationship was.
@@ -262,6 +238,76 @@ impl ActionCall<'_> {
         }
         Ok(())
     }
+}
+
+/// POSTs Hasura's action payload to the handler and returns its JSON answer.
+pub(crate) async fn call_handler(
+    http: &reqwest::Client,
+    action: &ActionEntry,
+    input: &Value,
+    session_variables: &indexmap::IndexMap<String, String>,
+    query: &str,
+    client_headers: &HeaderMap,
+) -> Result<Value, GraphqlError> {
+    let definition = &action.definition;
+    if definition.request_transform.is_some() || definition.response_transform.is_some() {
+        return Err(GraphqlError::new(
+            "not-supported",
+            "$",
+            "request and response transforms of actions are not supported by graft yet",
+        ));
+    }
+    let url = resolve_template(&definition.handler)?;
+    let payload = json!({
+        "action": {"name": action.name},
+        "input": input,
+        "session_variables": session_variables,
+        "request_query": query,
+    });
+    let timeout = Duration::from_secs(definition.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS));
+    let mut request = http.post(&url).timeout(timeout).json(&payload);
+    if definition.forward_client_headers {
+        for (name, value) in client_headers {
+            if !NOT_FORWARDED.contains(&name.as_str()) {
+                request = request.header(name, value);
+            }
+        }
+    }
+    for header in &definition.headers {
+        let value = match (&header.value, &header.value_from_env) {
+            (Some(value), _) => value.clone(),
+            (None, Some(env)) => std::env::var(env).map_err(|_| {
+                GraphqlError::new(
+                    "not-found",
+                    "$",
+                    format!("environment variable \"{env}\" not set"),
+                )
+            })?,
+            (None, None) => continue,
+        };
+        request = request.header(header.name.as_str(), value);
+    }
+    let exception = |e: reqwest::Error| {
+        GraphqlError::new(
+            "unexpected",
+            "$",
+            format!("http exception when calling webhook: {}", without_url(&e)),
+        )
+    };
+    let response = request.send().await.map_err(exception)?;
+    let status = response.status();
+    let body = response.bytes().await.map_err(exception)?;
+    let parsed: Result<Value, _> = serde_json::from_slice(&body);
+    if status.is_success() {
+        return parsed.map_err(|_| {
+            GraphqlError::new(
+                "unexpected",
+                "$",
+                "invalid json returned by the action webhook",
+            )
+        });
+    }
+    Err(handler_error(status.as_u16(), parsed.ok()))
 }
 
 /// `{{NAME}}` in a handler URL is the environment variable NAME.
@@ -328,14 +374,14 @@ fn handler_error(status: u16, body: Option<Value>) -> GraphqlError {
 
 /// An action type: `[UserId!]!` and the like.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Type {
+pub(crate) struct Type {
     non_null: bool,
     list: Option<Box<Type>>,
     name: String,
 }
 
 impl Type {
-    fn parse(text: &str) -> Type {
+    pub(crate) fn parse(text: &str) -> Type {
         let text = text.trim();
         let (text, non_null) = match text.strip_suffix('!') {
             Some(inner) => (inner.trim(), true),

@@ -5,6 +5,7 @@
 //! returned with HTTP 200 as Hasura does.
 
 mod action;
+pub(crate) mod async_action;
 mod mutation;
 pub mod schemas;
 
@@ -222,7 +223,7 @@ pub(crate) async fn execute(
     if operation
         .root_fields
         .iter()
-        .any(|f| action::find(cache, f).is_some())
+        .any(|f| action::is_action_field(cache, f))
     {
         let call = action::ActionCall {
             state,
