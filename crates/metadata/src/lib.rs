@@ -118,9 +118,10 @@ impl Metadata {
                     configuration: default_source_configuration(),
                     extra: Extra::new(),
                 };
-                let mut rest: Metadata =
-                    serde_json::from_value(Value::Object(map.clone())).unwrap_or_default();
-                rest.version = 3;
+                // What is left (actions, custom types, remote schemas, ...) keeps its v3 shape.
+                map.insert("version".into(), Value::from(3));
+                map.insert("sources".into(), Value::Array(Vec::new()));
+                let mut rest: Metadata = serde_json::from_value(Value::Object(map))?;
                 rest.sources = vec![source];
                 Ok(rest)
             }

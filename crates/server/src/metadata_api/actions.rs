@@ -62,6 +62,7 @@ pub async fn create_action(working: &mut Working<'_>, args: &Value) -> Result<Va
         )
         .at("$.args"));
     }
+    check_headers(&definition)?;
     check_action(working, &definition)
         .await
         .map_err(|reason| ApiError::new("not-supported", reason).at("$.args"))?;
@@ -72,6 +73,10 @@ pub async fn create_action(working: &mut Working<'_>, args: &Value) -> Result<Va
         permissions: Vec::new(),
         extra: Default::default(),
     });
+    if let Err(conflict) = super::conflicts::check_root_fields(working) {
+        working.metadata.actions.pop();
+        return Err(conflict);
+    }
     working.dirty = true;
     Ok(success())
 }
@@ -82,6 +87,7 @@ pub async fn update_action(working: &mut Working<'_>, args: &Value) -> Result<Va
         definition,
         comment,
     } = parse_args(args)?;
+    check_headers(&definition)?;
     check_action(working, &definition)
         .await
         .map_err(|reason| ApiError::new("not-supported", reason).at("$.args"))?;
@@ -162,6 +168,22 @@ fn action_mut<'w>(
         .iter_mut()
         .find(|a| a.name == name)
         .ok_or_else(|| ApiError::not_exists(format!("action with name \"{name}\" does not exist")))
+}
+
+/// Hasura keeps its own settings out of reach of metadata: `value_from_env` may not name a
+/// `HASURA_GRAPHQL_` variable (that is where the admin secret lives).
+fn check_headers(definition: &ActionDefinition) -> Result<(), ApiError> {
+    for (index, header) in definition.headers.iter().enumerate() {
+        if let Some(env) = &header.value_from_env
+            && env.starts_with("HASURA_GRAPHQL_")
+        {
+            return Err(ApiError::parse_failed(format!(
+                "env variables starting with \"HASURA_GRAPHQL_\" are not allowed in value_from_env: {env}"
+            ))
+            .at(format!("$.definition.headers[{index}]")));
+        }
+    }
+    Ok(())
 }
 
 /// Checks an action's argument and output types against the custom types.

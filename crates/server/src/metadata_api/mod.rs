@@ -8,6 +8,7 @@
 
 mod actions;
 mod args;
+mod conflicts;
 mod data;
 mod objects;
 mod permissions;
