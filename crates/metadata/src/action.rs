@@ -42,7 +42,11 @@ pub struct ActionDefinition {
     pub kind: Option<ActionKind>,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub action_type: Option<ActionType>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub arguments: Vec<ActionArgument>,
     pub output_type: String,
     /// A URL, or a template such as `{{ACTION_BASE_URL}}/path` read from the environment.
@@ -185,6 +189,15 @@ pub struct CustomEnumValue {
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub is_deprecated: bool,
+}
+
+/// `arguments:` with nothing after it (YAML null) means no arguments, as in Hasura.
+fn null_as_empty<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 fn is_false(value: &bool) -> bool {

@@ -38,11 +38,12 @@ pub struct EngineConfig {
     pub log_path: PathBuf,
 }
 
-/// A running engine.
+/// A running engine, and the action handler beside it.
 pub struct Engine {
     child: Child,
     pub base_url: String,
     log_path: PathBuf,
+    _action_handler: crate::action_handler::ActionHandler,
 }
 
 /// A port that was free a moment ago.
@@ -84,12 +85,14 @@ impl Engine {
         if let Some(secret) = &config.admin_secret {
             command.arg("--admin-secret").arg(secret);
         }
-        // Helper servers do not exist yet: point their URLs at ports nobody listens on.
-        for name in [
-            "EVENT_WEBHOOK_HANDLER",
-            "ACTION_WEBHOOK_HANDLER",
-            "REMOTE_SCHEMAS_WEBHOOK_DOMAIN",
-        ] {
+        let base_url = format!("http://127.0.0.1:{port}");
+        let action_handler =
+            crate::action_handler::start(base_url.clone(), config.admin_secret.clone())
+                .await
+                .map_err(EngineError::Port)?;
+        command.env("ACTION_WEBHOOK_HANDLER", &action_handler.url);
+        // The other helper servers do not exist yet: their URLs lead to ports nobody listens on.
+        for name in ["EVENT_WEBHOOK_HANDLER", "REMOTE_SCHEMAS_WEBHOOK_DOMAIN"] {
             command.env(name, format!("http://127.0.0.1:{}", free_port()?));
         }
         command
@@ -104,8 +107,9 @@ impl Engine {
         })?;
         Ok(Engine {
             child,
-            base_url: format!("http://127.0.0.1:{port}"),
+            base_url,
             log_path: config.log_path.clone(),
+            _action_handler: action_handler,
         })
     }
 

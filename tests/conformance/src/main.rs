@@ -12,6 +12,7 @@
 //! end-to-end measure of compatibility. Websocket and subscription transports and the helper
 //! webhook servers are not implemented yet (see [`transport::Transport`]).
 
+mod action_handler;
 mod appendix;
 mod case_file;
 mod cli;

@@ -121,11 +121,15 @@ pub(crate) async fn execute_with_actions(
         let value = match outcome {
             Some(outcome) => match outcome {
                 Ok(value) => value,
-                Err(error) if operation.kind == OperationKind::Mutation => {
-                    // Hasura answers a failed mutation action with `data: null` beside the error.
-                    return Ok(json!({"data": null, "errors": error.errors()}).to_string());
+                Err(error) => {
+                    // The action's name, code and message only: never its URL or headers.
+                    tracing::info!(action = %field.name, code = %error.code, message = %error.message, "action failed");
+                    if operation.kind == OperationKind::Mutation {
+                        // Hasura answers a failed mutation action with `data: null` beside it.
+                        return Ok(json!({"data": null, "errors": error.errors()}).to_string());
+                    }
+                    return Err(error);
                 }
-                Err(error) => return Err(error),
             },
             None => rows
                 .remove(&field.alias)
