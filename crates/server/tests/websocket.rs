@@ -261,6 +261,11 @@ async fn validation_errors_and_metadata_changes_end_subscriptions() {
         error["payload"][0]["message"],
         "subscriptions must select one top level field"
     );
+    assert_eq!(
+        client.next().await,
+        json!({"type": "complete", "id": "two"}),
+        "Hasura completes a failed operation"
+    );
     client
         .send(json!({"type": "subscribe", "id": "both", "payload": {"query":
             "subscription @_multiple_top_level_fields { a: item { id } b: item_aggregate { aggregate { count } } }"}}))
@@ -280,6 +285,10 @@ async fn validation_errors_and_metadata_changes_end_subscriptions() {
     let ended = client.next().await;
     assert_eq!(ended["type"], "error", "{ended}");
     assert_eq!(ended["id"], "both");
+    assert_eq!(
+        client.next().await,
+        json!({"type": "complete", "id": "both"})
+    );
 }
 
 #[tokio::test]

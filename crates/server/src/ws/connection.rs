@@ -249,7 +249,7 @@ impl Connection {
                 "$",
                 format!("a connection may run at most {limit} operations at once"),
             );
-            return vec![self.error(&id, &error)];
+            return self.failed(&id, &error);
         }
         let cache = self.state.current();
         match graphql::execute(
@@ -284,13 +284,13 @@ impl Connection {
                         match answer {
                             Ok(Outcome::Body(body)) => self.once(&id, &body),
                             Ok(Outcome::Subscription(_)) => Vec::new(),
-                            Err(error) => vec![self.error(&id, &error)],
+                            Err(error) => self.failed(&id, &error),
                         }
                     }
-                    Err(error) => vec![self.error(&id, &error)],
+                    Err(error) => self.failed(&id, &error),
                 }
             }
-            Err(error) => vec![self.error(&id, &error)],
+            Err(error) => self.failed(&id, &error),
         }
     }
 
@@ -304,6 +304,14 @@ impl Connection {
 
     fn error(&self, id: &str, error: &GraphqlError) -> Outgoing {
         Outgoing::Text(self.messages.error(id, &error.errors().to_string()))
+    }
+
+    /// An operation that failed: its `error`, then `complete`, as Hasura sends in both protocols.
+    fn failed(&self, id: &str, error: &GraphqlError) -> Vec<Outgoing> {
+        vec![
+            self.error(id, error),
+            Outgoing::Text(self.messages.complete(id)),
+        ]
     }
 
     /// Translates a subscription (live query or stream) to its multiplexed statement. `None`
@@ -445,7 +453,7 @@ impl Connection {
                 }
                 Err(error) => {
                     self.operations.remove(&id);
-                    out.push(self.error(&id, &error));
+                    out.extend(self.failed(&id, &error));
                 }
             }
         }
