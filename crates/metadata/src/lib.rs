@@ -10,12 +10,17 @@
 //! Every object keeps fields it does not know in `extra`, so nothing a newer Hasura wrote is lost
 //! on a round trip through graft.
 
+mod event_trigger;
 mod names;
 mod permission;
 mod relationship;
 mod source;
 mod table;
 
+pub use event_trigger::{
+    CronTrigger, EventRetryConf, EventTrigger, EventTriggerDefinition, HeaderConf, OperationSpec,
+    ScheduledRetryConf,
+};
 pub use names::{QualifiedFunction, QualifiedTable};
 pub use permission::{
     Columns, DeletePermission, InsertPermission, PermissionEntry, SelectPermission,
