@@ -10,6 +10,7 @@
 mod catalog_store;
 mod config;
 mod error;
+mod events;
 mod graphql;
 mod metadata_api;
 mod routes;
@@ -19,6 +20,7 @@ mod state;
 pub use config::ServerConfig;
 pub use error::ApiError;
 pub use graft_auth::AuthConfig;
+pub use graft_events::WorkerOptions as EventWorkerOptions;
 pub use routes::router;
 pub use state::{AppState, StartError};
 
@@ -36,8 +38,11 @@ pub async fn serve(
         .await
         .map_err(|e| StartError::Bind(format!("{}:{}: {e}", address.0, address.1)))?;
     tracing::info!(host = %address.0, port = address.1, "graft is serving");
-    axum::serve(listener, router(state))
+    let served = axum::serve(listener, router(state.clone()))
         .with_graceful_shutdown(shutdown)
         .await
-        .map_err(|e| StartError::Bind(e.to_string()))
+        .map_err(|e| StartError::Bind(e.to_string()));
+    // Deliveries in flight finish and are recorded before the process exits.
+    state.events.shutdown().await;
+    served
 }

@@ -53,10 +53,20 @@ pub struct AppState {
     pub metadata_pool: Pool,
     pub cache: ArcSwap<SchemaCache>,
     pub write_lock: Mutex<()>,
+    /// The event and scheduled-trigger delivery worker (see `graft-events`).
+    pub events: graft_events::EventsRuntime,
 }
 
 impl AppState {
     pub async fn start(config: ServerConfig) -> Result<AppState, StartError> {
+        AppState::start_with_events(config, graft_events::WorkerOptions::from_env()).await
+    }
+
+    /// `start` with the event worker's tuning given rather than read from the environment.
+    pub async fn start_with_events(
+        config: ServerConfig,
+        events_options: graft_events::WorkerOptions,
+    ) -> Result<AppState, StartError> {
         let authenticator = graft_auth::Authenticator::new(config.auth.clone())
             .await
             .map_err(|e| StartError::Auth(e.to_string()))?;
@@ -66,6 +76,9 @@ impl AppState {
         catalog_store::bootstrap(&metadata_pool)
             .await
             .map_err(|e| StartError::MetadataDatabase(e.to_string()))?;
+        install_scheduled_catalog(&metadata_pool)
+            .await
+            .map_err(StartError::MetadataDatabase)?;
         let (metadata, version) = match catalog_store::load(&metadata_pool)
             .await
             .map_err(|e| StartError::MetadataDatabase(e.to_string()))?
@@ -88,12 +101,16 @@ impl AppState {
         for inconsistency in &cache.inconsistencies {
             tracing::warn!(object = %inconsistency.object, reason = %inconsistency.reason, "inconsistent metadata");
         }
+        crate::events::install_all(&cache).await;
+        let events = graft_events::EventsRuntime::start(events_options);
+        events.update(crate::events::events_config(&cache, &metadata_pool));
         Ok(AppState {
             config,
             authenticator,
             metadata_pool,
             cache: ArcSwap::from_pointee(cache),
             write_lock: Mutex::new(()),
+            events,
         })
     }
 
@@ -124,6 +141,8 @@ impl AppState {
         cache.resource_version = stored;
         let cache = Arc::new(cache);
         self.cache.store(cache.clone());
+        self.events
+            .update(crate::events::events_config(&cache, &self.metadata_pool));
         Ok(cache)
     }
 
@@ -140,8 +159,18 @@ impl AppState {
             .await,
         );
         self.cache.store(cache.clone());
+        self.events
+            .update(crate::events::events_config(&cache, &self.metadata_pool));
         cache
     }
+}
+
+/// The scheduled-trigger tables live in the metadata database, created with the rest of it.
+async fn install_scheduled_catalog(pool: &Pool) -> Result<(), String> {
+    let client = pool.get().await.map_err(|e| e.to_string())?;
+    graft_events::install_scheduled_catalog(&**client)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// A fresh metadata document: the database given on the command line is the `default` source.
