@@ -123,10 +123,12 @@ pub async fn install_capture<C: GenericClient + Sync>(
                  LANGUAGE plpgsql AS $graft_capture${CAPTURE_BODY}$graft_capture$"
             ))
             .await?;
-        let template = escape_format(&format!(
-            "CREATE TRIGGER {name} AFTER {operation} ON {table_sql} FOR EACH ROW \
-             EXECUTE PROCEDURE hdb_catalog.{name}(%L, %L, %L, %L, %L)"
-        ));
+        let template = format!(
+            "CREATE TRIGGER {name} AFTER {operation} ON {table} FOR EACH ROW \
+             EXECUTE PROCEDURE hdb_catalog.{name}(%L, %L, %L, %L, %L)",
+            name = escape_format(&name),
+            table = escape_format(&table_sql),
+        );
         let changed = if operation == "UPDATE" {
             columns_argument(Some(&spec.columns))
         } else {

@@ -46,13 +46,21 @@ impl EventsRuntime {
     }
 }
 
-impl Drop for EventsRuntime {
-    fn drop(&mut self) {
+impl EventsRuntime {
+    /// Stops the worker at once, as a crash would: claimed events stay locked until another
+    /// worker reclaims them. For fault tests; dropping the runtime does the same.
+    pub fn abort(&self) {
         if let Ok(mut task) = self.task.lock()
             && let Some(task) = task.take()
         {
             task.abort();
         }
+    }
+}
+
+impl Drop for EventsRuntime {
+    fn drop(&mut self) {
+        self.abort();
     }
 }
 

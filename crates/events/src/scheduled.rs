@@ -188,6 +188,15 @@ pub async fn tick(
     http: &reqwest::Client,
 ) -> Result<usize, EventsError> {
     let client = config.pool.get().await?;
+    // Occurrences of cron triggers that left the metadata are not delivered.
+    let known: Vec<&str> = config.cron.keys().map(String::as_str).collect();
+    client
+        .execute(
+            "DELETE FROM hdb_catalog.hdb_cron_events \
+             WHERE status = 'scheduled' AND trigger_name <> ALL($1::text[])",
+            &[&known],
+        )
+        .await?;
     for cron in config.cron.values() {
         let s = &cron.schedule;
         client
