@@ -128,12 +128,21 @@ mod tests {
         assert_eq!(weekdays.days_of_month, vec![1, 15]);
         assert_eq!(weekdays.months, vec![1, 2, 3]);
         assert_eq!(weekdays.days_of_week, vec![1, 2, 3, 4, 5]);
-        assert_eq!(CronSchedule::parse("0 0 * * 7").unwrap().days_of_week, vec![0]);
+        assert_eq!(
+            CronSchedule::parse("0 0 * * 7").unwrap().days_of_week,
+            vec![0]
+        );
     }
 
     #[test]
     fn rejects_bad_schedules() {
-        for bad in ["* * * *", "60 * * * *", "*/0 * * * *", "5-1 * * * *", "x * * * *"] {
+        for bad in [
+            "* * * *",
+            "60 * * * *",
+            "*/0 * * * *",
+            "5-1 * * * *",
+            "x * * * *",
+        ] {
             assert!(CronSchedule::parse(bad).is_err(), "{bad}");
         }
     }

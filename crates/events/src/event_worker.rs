@@ -8,10 +8,10 @@
 //! `reclaim_after`: the event is then delivered again (at least once, never lost). The payload's
 //! `id` lets a receiver drop such duplicates.
 
+use crate::EventsError;
 use crate::config::{SourceEvents, TriggerDelivery, WorkerOptions};
 use crate::delivery::{CallOutcome, WebhookCall, next_retry_delay};
 use crate::transform::TemplateContext;
-use crate::EventsError;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use std::time::Duration;

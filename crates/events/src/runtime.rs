@@ -70,7 +70,10 @@ async fn run(
     mut shutdown_rx: watch::Receiver<bool>,
 ) {
     let http = match reqwest::Client::builder()
-        .user_agent(concat!("hasura-graphql-engine/graft-", env!("CARGO_PKG_VERSION")))
+        .user_agent(concat!(
+            "hasura-graphql-engine/graft-",
+            env!("CARGO_PKG_VERSION")
+        ))
         .build()
     {
         Ok(client) => client,

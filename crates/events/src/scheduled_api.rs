@@ -94,7 +94,10 @@ pub async fn list_events(
 }
 
 /// Removes a cron trigger's occurrences that were not delivered yet.
-pub async fn delete_pending_cron_events(pool: &Pool, trigger_name: &str) -> Result<(), EventsError> {
+pub async fn delete_pending_cron_events(
+    pool: &Pool,
+    trigger_name: &str,
+) -> Result<(), EventsError> {
     let client = pool.get().await?;
     client
         .execute(

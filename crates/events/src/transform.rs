@@ -106,9 +106,12 @@ impl RequestTransform {
         }
         let body = match (&self.body, &self.template) {
             (Some(body), _) if body.action == "remove" => Some(Vec::new()),
-            (Some(BodyTransform {
-                template: Some(t), ..
-            }), _)
+            (
+                Some(BodyTransform {
+                    template: Some(t), ..
+                }),
+                _,
+            )
             | (None, Some(t)) => Some(render_json(t, context)?.to_string().into_bytes()),
             _ => None,
         };
@@ -169,7 +172,10 @@ fn parts(template: &str) -> Result<Vec<(bool, &str)>, TransformError> {
 }
 
 /// A template rendered as text: strings inserted without quotes.
-pub fn render_text(template: &str, context: &TemplateContext<'_>) -> Result<String, TransformError> {
+pub fn render_text(
+    template: &str,
+    context: &TemplateContext<'_>,
+) -> Result<String, TransformError> {
     let mut out = String::new();
     for (is_expression, text) in parts(template)? {
         if !is_expression {
@@ -221,7 +227,7 @@ fn evaluate(expression: &str, context: &TemplateContext<'_>) -> Result<Value, Tr
     while !rest.is_empty() {
         if let Some(after) = rest.strip_prefix('.') {
             let end = after
-                .find(|c: char| c == '.' || c == '[')
+                .find(['.', '['])
                 .unwrap_or(after.len());
             let key = &after[..end];
             if key.is_empty() || !key.chars().all(|c| c.is_alphanumeric() || c == '_') {

@@ -19,7 +19,11 @@ pub fn source_triggers(metadata: &Metadata, source: &str) -> Vec<(QualifiedTable
         .map(|s| {
             s.tables
                 .iter()
-                .flat_map(|t| t.event_triggers.iter().map(|e| (t.table.clone(), e.clone())))
+                .flat_map(|t| {
+                    t.event_triggers
+                        .iter()
+                        .map(|e| (t.table.clone(), e.clone()))
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -95,7 +99,8 @@ pub async fn sync_source(
     old: &[(QualifiedTable, EventTrigger)],
     new: &[(QualifiedTable, EventTrigger)],
 ) -> Result<(), EventsError> {
-    let unchanged = |entry: &(QualifiedTable, EventTrigger), other: &[(QualifiedTable, EventTrigger)]| {
+    let unchanged = |entry: &(QualifiedTable, EventTrigger),
+                     other: &[(QualifiedTable, EventTrigger)]| {
         other.iter().any(|o| o == entry)
     };
     let removed: Vec<&EventTrigger> = old

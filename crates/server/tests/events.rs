@@ -92,7 +92,11 @@ async fn delivers_changes_with_hasura_payload_and_never_rolled_back_ones() {
             json!({"max_retries": 2, "current_retry": 0})
         );
         assert!(body["id"].as_str().is_some_and(|id| id.len() == 36));
-        assert!(body["created_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+        assert!(
+            body["created_at"]
+                .as_str()
+                .is_some_and(|t| t.ends_with('Z'))
+        );
         by_op.insert(
             body["event"]["op"].as_str().unwrap().to_string(),
             body["event"].clone(),
@@ -109,7 +113,10 @@ async fn delivers_changes_with_hasura_payload_and_never_rolled_back_ones() {
     assert_eq!(update["data"]["new"]["c3"], json!({"k": 2}));
     assert_eq!(update["data"]["new"]["c2"], "b");
     assert_eq!(update["session_variables"], Value::Null);
-    assert_eq!(by_op["DELETE"]["data"], json!({"old": {"c1": 1}, "new": null}));
+    assert_eq!(
+        by_op["DELETE"]["data"],
+        json!({"old": {"c1": 1}, "new": null})
+    );
 
     // Everything committed was logged exactly once, the rolled-back insert never.
     let logged = graft
@@ -118,7 +125,11 @@ async fn delivers_changes_with_hasura_payload_and_never_rolled_back_ones() {
         )
         .await;
     assert_eq!(logged["result"][1], json!(["3", "0"]));
-    assert!(calls.iter().all(|c| !c.body.to_string().contains("rolled back")));
+    assert!(
+        calls
+            .iter()
+            .all(|c| !c.body.to_string().contains("rolled back"))
+    );
     let logs = graft
         .ok(
             "/v1/metadata",
@@ -181,7 +192,9 @@ async fn retries_with_retry_after_and_records_every_invocation() {
             json!({"type": "pg_redeliver_event", "args": {"event_id": id}}),
         )
         .await;
-    receiver.wait_for("the redelivery", |calls| calls.len() >= 4).await;
+    receiver
+        .wait_for("the redelivery", |calls| calls.len() >= 4)
+        .await;
 }
 
 #[tokio::test]
@@ -228,7 +241,11 @@ async fn manual_events_errors_and_metadata_round_trip() {
     );
     // unknown column
     let (status, body) = graft
-        .metadata(trigger("x", &receiver.url, json!({"update": {"columns": ["nope"]}})))
+        .metadata(trigger(
+            "x",
+            &receiver.url,
+            json!({"update": {"columns": ["nope"]}}),
+        ))
         .await;
     assert_eq!((status, body["code"].as_str()), (400, Some("not-exists")));
     graft
@@ -240,13 +257,28 @@ async fn manual_events_errors_and_metadata_round_trip() {
     graft
         .ok(
             "/v1/metadata",
-            trigger("t1_auto", &receiver.url, json!({"insert": {"columns": "*"}})),
+            trigger(
+                "t1_auto",
+                &receiver.url,
+                json!({"insert": {"columns": "*"}}),
+            ),
         )
         .await;
-    let (status, body) = graft.metadata(trigger("t1_auto", &receiver.url, json!({"insert": {"columns": "*"}}))).await;
-    assert_eq!((status, body["code"].as_str()), (400, Some("already-exists")));
+    let (status, body) = graft
+        .metadata(trigger(
+            "t1_auto",
+            &receiver.url,
+            json!({"insert": {"columns": "*"}}),
+        ))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("already-exists"))
+    );
     let (status, _) = graft
-        .metadata(json!({"type": "pg_invoke_event_trigger", "args": {"name": "t1_auto", "payload": {}}}))
+        .metadata(
+            json!({"type": "pg_invoke_event_trigger", "args": {"name": "t1_auto", "payload": {}}}),
+        )
         .await;
     assert_eq!(status, 400);
     let answer = graft
@@ -255,7 +287,9 @@ async fn manual_events_errors_and_metadata_round_trip() {
             json!({"type": "pg_invoke_event_trigger", "args": {"name": "t1_manual", "payload": {"some_key": "some_value"}}}),
         )
         .await;
-    let calls = receiver.wait_for("the manual event", |c| !c.is_empty()).await;
+    let calls = receiver
+        .wait_for("the manual event", |c| !c.is_empty())
+        .await;
     assert_eq!(calls[0].body["id"], answer["event_id"]);
     assert_eq!(calls[0].body["event"]["op"], "MANUAL");
     assert_eq!(
@@ -265,7 +299,10 @@ async fn manual_events_errors_and_metadata_round_trip() {
 
     // export shows Hasura's shape; replace_metadata without the trigger removes its capture
     let exported = graft
-        .ok("/v1/metadata", json!({"type": "export_metadata", "args": {}}))
+        .ok(
+            "/v1/metadata",
+            json!({"type": "export_metadata", "args": {}}),
+        )
         .await;
     let triggers = &exported["sources"][0]["tables"][0]["event_triggers"];
     assert_eq!(triggers[1]["name"], "t1_auto");
@@ -301,7 +338,9 @@ async fn manual_events_errors_and_metadata_round_trip() {
 
     // renaming the table keeps the trigger working; dropping it drops the trigger
     graft.run_sql("ALTER TABLE t1 RENAME TO t1_renamed").await;
-    graft.run_sql("INSERT INTO t1_renamed (c1) VALUES (5)").await;
+    graft
+        .run_sql("INSERT INTO t1_renamed (c1) VALUES (5)")
+        .await;
     let calls = receiver
         .wait_for("the insert after the rename", |c| c.len() >= 2)
         .await;
@@ -309,13 +348,19 @@ async fn manual_events_errors_and_metadata_round_trip() {
     graft.run_sql("DROP TABLE t1_renamed").await;
     assert_eq!(graft.run_sql(capture_count).await["result"][1][0], "0");
     let exported = graft
-        .ok("/v1/metadata", json!({"type": "export_metadata", "args": {}}))
+        .ok(
+            "/v1/metadata",
+            json!({"type": "export_metadata", "args": {}}),
+        )
         .await;
     assert!(!exported.to_string().contains("t1_auto"));
 
     // clear_metadata drops the event log (as Hasura does)
     graft
-        .ok("/v1/metadata", json!({"type": "clear_metadata", "args": {}}))
+        .ok(
+            "/v1/metadata",
+            json!({"type": "clear_metadata", "args": {}}),
+        )
         .await;
     let exists = graft
         .run_sql("SELECT to_regclass('hdb_catalog.event_log') IS NULL")
@@ -340,7 +385,9 @@ async fn one_off_scheduled_events_and_cron_occurrences() {
             }}),
         )
         .await;
-    let calls = receiver.wait_for("the one-off event", |c| !c.is_empty()).await;
+    let calls = receiver
+        .wait_for("the one-off event", |c| !c.is_empty())
+        .await;
     assert_eq!(calls[0].path, "/once");
     assert_eq!(calls[0].body["payload"], json!({"k": "v"}));
     assert_eq!(calls[0].body["id"], created["event_id"]);
@@ -373,7 +420,10 @@ async fn one_off_scheduled_events_and_cron_occurrences() {
         .await;
     assert_eq!((status, body["code"].as_str()), (400, Some("parse-failed")));
     let listed = graft
-        .ok("/v1/metadata", json!({"type": "get_cron_triggers", "args": {}}))
+        .ok(
+            "/v1/metadata",
+            json!({"type": "get_cron_triggers", "args": {}}),
+        )
         .await;
     assert_eq!(listed["cron_triggers"][0]["name"], "every_minute");
     let mut dead = false;

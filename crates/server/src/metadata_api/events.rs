@@ -82,7 +82,8 @@ pub async fn create(working: &mut Working<'_>, args: &Value) -> Result<Value, Ap
             "atleast one amongst insert/update/delete/enable_manual spec must be provided",
         ));
     }
-    graft_events::validate_trigger_name(&create.name).map_err(|e| events_error(e).at("$.args.name"))?;
+    graft_events::validate_trigger_name(&create.name)
+        .map_err(|e| events_error(e).at("$.args.name"))?;
     working.table(&source, &table)?;
     check_columns(working, &source, &table, &create)?;
     let existing = find_trigger(working, &source, &create.name);
@@ -121,19 +122,28 @@ pub async fn create(working: &mut Working<'_>, args: &Value) -> Result<Value, Ap
         extra,
     };
     // Unresolvable webhooks and headers are refused now rather than failing every delivery.
-    graft_events::TriggerDelivery::resolve(&table, &trigger).map_err(|e| events_error(e).at("$.args"))?;
+    graft_events::TriggerDelivery::resolve(&table, &trigger)
+        .map_err(|e| events_error(e).at("$.args"))?;
     let pool = working.state.current().pool(&source)?.clone();
     let mut object = pool.get().await.map_err(graft_execute::DbError::from)?;
-    let transaction = object.transaction().await.map_err(graft_execute::DbError::from)?;
+    let transaction = object
+        .transaction()
+        .await
+        .map_err(graft_execute::DbError::from)?;
     graft_events::install_event_log(&*transaction)
         .await
         .map_err(events_error)?;
     graft_events::install_capture(&*transaction, &table, &trigger)
         .await
         .map_err(events_error)?;
-    transaction.commit().await.map_err(graft_execute::DbError::from)?;
+    transaction
+        .commit()
+        .await
+        .map_err(graft_execute::DbError::from)?;
     if let Some((t, e)) = existing {
-        working.source_mut(&source)?.tables[t].event_triggers.remove(e);
+        working.source_mut(&source)?.tables[t]
+            .event_triggers
+            .remove(e);
     }
     working
         .table_mut(&source, &table)?
@@ -186,7 +196,9 @@ pub fn delete(working: &mut Working<'_>, args: &Value) -> Result<Value, ApiError
     let source = source_of(args);
     let NameArgs { name } = parse_args(args)?;
     let (t, e) = find_trigger(working, &source, &name).ok_or_else(|| trigger_not_found(&name))?;
-    working.source_mut(&source)?.tables[t].event_triggers.remove(e);
+    working.source_mut(&source)?.tables[t]
+        .event_triggers
+        .remove(e);
     Ok(success())
 }
 

@@ -95,9 +95,7 @@ impl Receiver {
             count: AtomicU64::new(0),
             calls: calls.clone(),
         });
-        let app = axum::Router::new()
-            .fallback(receive)
-            .with_state(state);
+        let app = axum::Router::new().fallback(receive).with_state(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let handle = tokio::spawn(async move {
@@ -131,7 +129,10 @@ impl Receiver {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("timed out waiting for {what}; calls so far: {:#?}", self.calls());
+        panic!(
+            "timed out waiting for {what}; calls so far: {:#?}",
+            self.calls()
+        );
     }
 }
 
@@ -225,4 +226,3 @@ impl Graft {
         .await
     }
 }
-
