@@ -226,9 +226,7 @@ fn evaluate(expression: &str, context: &TemplateContext<'_>) -> Result<Value, Tr
     let mut value = root;
     while !rest.is_empty() {
         if let Some(after) = rest.strip_prefix('.') {
-            let end = after
-                .find(['.', '['])
-                .unwrap_or(after.len());
+            let end = after.find(['.', '[']).unwrap_or(after.len());
             let key = &after[..end];
             if key.is_empty() || !key.chars().all(|c| c.is_alphanumeric() || c == '_') {
                 return Err(unsupported());
