@@ -11,6 +11,7 @@
 //! on a round trip through graft.
 
 mod action;
+mod event_trigger;
 mod names;
 mod permission;
 mod relationship;
@@ -21,6 +22,10 @@ pub use action::{
     ActionArgument, ActionDefinition, ActionEntry, ActionKind, ActionPermission, ActionType,
     CustomEnum, CustomEnumValue, CustomField, CustomObjectType, CustomScalar, CustomTypes,
     HeaderSpec, TypeRelationship, TypeRelationshipKind,
+};
+pub use event_trigger::{
+    CronTrigger, EventRetryConf, EventTrigger, EventTriggerDefinition, HeaderConf, OperationSpec,
+    ScheduledRetryConf,
 };
 pub use names::{QualifiedFunction, QualifiedTable};
 pub use permission::{

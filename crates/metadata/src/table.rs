@@ -33,7 +33,7 @@ pub struct TableEntry {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub delete_permissions: Vec<PermissionEntry<DeletePermission>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub event_triggers: Vec<Value>,
+    pub event_triggers: Vec<crate::EventTrigger>,
     #[serde(flatten)]
     pub extra: Extra,
 }

@@ -10,6 +10,7 @@
 mod catalog_store;
 mod config;
 mod error;
+mod events;
 mod graphql;
 mod metadata_api;
 mod routes;
@@ -20,6 +21,7 @@ mod ws;
 pub use config::{ServerConfig, WebsocketConfig};
 pub use error::ApiError;
 pub use graft_auth::AuthConfig;
+pub use graft_events::WorkerOptions as EventWorkerOptions;
 pub use graft_live::LiveConfig;
 pub use routes::router;
 pub use state::{AppState, StartError};
@@ -44,8 +46,11 @@ pub async fn serve(
         // WebSocket connections are not tracked by axum's graceful shutdown: tell them.
         closing.shutdown.send_replace(true);
     };
-    axum::serve(listener, router(state))
+    let served = axum::serve(listener, router(state.clone()))
         .with_graceful_shutdown(shutdown)
         .await
-        .map_err(|e| StartError::Bind(e.to_string()))
+        .map_err(|e| StartError::Bind(e.to_string()));
+    // Deliveries in flight finish and are recorded before the process exits.
+    state.events.shutdown().await;
+    served
 }

@@ -65,10 +65,20 @@ pub struct AppState {
     pub websocket_connections: std::sync::atomic::AtomicUsize,
     /// Outgoing HTTP (action handlers): one client, so connections are reused.
     pub http: reqwest::Client,
+    /// The event and scheduled-trigger delivery worker (see `graft-events`).
+    pub events: graft_events::EventsRuntime,
 }
 
 impl AppState {
     pub async fn start(config: ServerConfig) -> Result<AppState, StartError> {
+        AppState::start_with_events(config, graft_events::WorkerOptions::from_env()).await
+    }
+
+    /// `start` with the event worker's tuning given rather than read from the environment.
+    pub async fn start_with_events(
+        config: ServerConfig,
+        events_options: graft_events::WorkerOptions,
+    ) -> Result<AppState, StartError> {
         let authenticator = graft_auth::Authenticator::new(config.auth.clone())
             .await
             .map_err(|e| StartError::Auth(e.to_string()))?;
@@ -78,6 +88,9 @@ impl AppState {
         catalog_store::bootstrap(&metadata_pool)
             .await
             .map_err(|e| StartError::MetadataDatabase(e.to_string()))?;
+        install_scheduled_catalog(&metadata_pool)
+            .await
+            .map_err(StartError::MetadataDatabase)?;
         let (metadata, version) = match catalog_store::load(&metadata_pool)
             .await
             .map_err(|e| StartError::MetadataDatabase(e.to_string()))?
@@ -109,6 +122,9 @@ impl AppState {
         for inconsistency in &cache.inconsistencies {
             tracing::warn!(object = %inconsistency.object, reason = %inconsistency.reason, "inconsistent metadata");
         }
+        crate::events::install_all(&cache).await;
+        let events = graft_events::EventsRuntime::start(events_options);
+        events.update(crate::events::events_config(&cache, &metadata_pool));
         Ok(AppState {
             authenticator,
             metadata_pool,
@@ -120,6 +136,7 @@ impl AppState {
             shutdown: tokio::sync::watch::Sender::new(false),
             websocket_connections: std::sync::atomic::AtomicUsize::new(0),
             http,
+            events,
             config,
         })
     }
@@ -153,6 +170,8 @@ impl AppState {
         self.cache.store(cache.clone());
         self.cache_changes
             .send_modify(|generation| *generation += 1);
+        self.events
+            .update(crate::events::events_config(&cache, &self.metadata_pool));
         Ok(cache)
     }
 
@@ -171,8 +190,18 @@ impl AppState {
         self.cache.store(cache.clone());
         self.cache_changes
             .send_modify(|generation| *generation += 1);
+        self.events
+            .update(crate::events::events_config(&cache, &self.metadata_pool));
         cache
     }
+}
+
+/// The scheduled-trigger tables live in the metadata database, created with the rest of it.
+async fn install_scheduled_catalog(pool: &Pool) -> Result<(), String> {
+    let client = pool.get().await.map_err(|e| e.to_string())?;
+    graft_events::install_scheduled_catalog(&**client)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// A fresh metadata document: the database given on the command line is the `default` source.

@@ -29,7 +29,17 @@ pub async fn run(
         )
     };
     client.batch_execute("BEGIN").await.map_err(begin)?;
-    let outcome = run_all(state, session, client, &statements).await;
+    // Event triggers read the session from `hasura.user` (transaction-local).
+    let outcome = match client
+        .execute(
+            "SELECT set_config('hasura.user', $1::text, true)",
+            &[&session.variables_json()],
+        )
+        .await
+    {
+        Ok(_) => run_all(state, session, client, &statements).await,
+        Err(e) => Err(begin(e)),
+    };
     let end = if outcome.is_ok() {
         "COMMIT"
     } else {

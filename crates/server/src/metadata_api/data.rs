@@ -36,7 +36,13 @@ pub async fn run(
         .batch_execute("BEGIN")
         .await
         .map_err(graft_execute::DbError::from)?;
-    let outcome = execute(client, &prepared).await;
+    let outcome = match op {
+        RqlOp::Select | RqlOp::Count => execute(client, &prepared).await,
+        _ => match set_session_setting(client, session).await {
+            Ok(()) => execute(client, &prepared).await,
+            Err(error) => Err(error),
+        },
+    };
     let end = if outcome.is_ok() {
         "COMMIT"
     } else {
@@ -47,6 +53,22 @@ pub async fn run(
         .await
         .map_err(graft_execute::DbError::from)?;
     outcome
+}
+
+/// Event-trigger capture reads the session as `session_variables` from `hasura.user`, set for
+/// this transaction only, as Hasura does.
+pub async fn set_session_setting(
+    client: &deadpool_postgres::ClientWrapper,
+    session: &Session,
+) -> Result<(), ApiError> {
+    client
+        .execute(
+            "SELECT set_config('hasura.user', $1::text, true)",
+            &[&session.variables_json()],
+        )
+        .await
+        .map_err(graft_execute::DbError::from)?;
+    Ok(())
 }
 
 /// Runs the statement; a failed permission check becomes `permission-error` (and the caller

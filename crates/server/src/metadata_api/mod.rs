@@ -10,11 +10,13 @@ mod actions;
 mod args;
 mod conflicts;
 mod data;
+mod events;
 mod objects;
 mod permissions;
 mod reconcile;
 mod relationships;
 mod run_sql;
+mod scheduled;
 mod tables;
 
 use crate::error::ApiError;
@@ -150,6 +152,7 @@ pub async fn handle(
     };
     let result = dispatch(&mut working, session, api, &body).await?;
     if working.dirty {
+        events::sync_captures(&working, &cache.metadata).await?;
         working
             .state
             .commit(working.metadata, working.base_version)
@@ -311,11 +314,11 @@ async fn run_command(
         "add_inherited_role" => objects::add_inherited_role(working, args),
         "drop_inherited_role" => objects::drop_inherited_role(working, args),
         "add_source" => objects::add_source(working, args).await,
-        "drop_source" => objects::drop_source(working, args),
+        "drop_source" => events::drop_source(working, args).await,
         "export_metadata" => Ok(working.metadata.to_json()),
         "replace_metadata" => objects::replace_metadata(working, args).await,
         "reload_metadata" => objects::reload_metadata(working, args).await,
-        "clear_metadata" => objects::clear_metadata(working),
+        "clear_metadata" => events::clear_metadata(working).await,
         "get_inconsistent_metadata" => Ok(objects::inconsistent_metadata(working)),
         "drop_inconsistent_metadata" => objects::drop_inconsistent_metadata(working),
         "get_catalog_state" => objects::get_catalog_state(working).await,
@@ -326,6 +329,19 @@ async fn run_command(
         "create_action_permission" => actions::create_action_permission(working, args),
         "drop_action_permission" => actions::drop_action_permission(working, args),
         "set_catalog_state" => objects::set_catalog_state(working, args).await,
+        "create_event_trigger" => events::create(working, args).await,
+        "delete_event_trigger" => events::delete(working, args),
+        "invoke_event_trigger" => events::invoke(working, args).await,
+        "redeliver_event" => events::redeliver(working, args).await,
+        "get_event_logs" => events::event_logs(working, args).await,
+        "get_event_invocation_logs" => events::invocation_logs(working, args).await,
+        "get_event_by_id" => events::event_by_id(working, args).await,
+        "create_cron_trigger" => scheduled::create_cron(working, args),
+        "delete_cron_trigger" => scheduled::delete_cron(working, args).await,
+        "get_cron_triggers" => scheduled::get_cron(working),
+        "create_scheduled_event" => scheduled::create_event(working, args).await,
+        "delete_scheduled_event" => scheduled::delete_event(working, args).await,
+        "get_scheduled_events" => scheduled::get_events(working, args).await,
         other => Err(ApiError::new(
             "not-supported",
             format!("the command \"{other}\" is not supported by graft yet"),
