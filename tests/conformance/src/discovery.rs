@@ -18,6 +18,8 @@ pub struct PlannedCase {
     /// Path under `queries/`.
     pub path: String,
     pub file: PathBuf,
+    /// The transports its pytest classes list (Appendix A), e.g. `http`, `websocket`.
+    pub transports: Vec<String>,
 }
 
 /// Everything needed to run one folder.
@@ -128,9 +130,25 @@ fn folder_plan(
         .unwrap_or_default();
     let cases = rows
         .iter()
-        .map(|row| PlannedCase {
-            path: row.path.clone(),
-            file: queries_dir.join(&row.path),
+        .map(|row| {
+            let mut transports: Vec<String> = Vec::new();
+            for name in row.class_names() {
+                for transport in classes
+                    .get(name)
+                    .map(|c| &c.transports)
+                    .into_iter()
+                    .flatten()
+                {
+                    if !transports.contains(transport) {
+                        transports.push(transport.clone());
+                    }
+                }
+            }
+            PlannedCase {
+                path: row.path.clone(),
+                file: queries_dir.join(&row.path),
+                transports,
+            }
         })
         .collect();
     FolderPlan {
@@ -237,7 +255,7 @@ sec/dead.yaml\tT1\tpublic\tcase\tdead\t1\tt::TestSec\n",
 | TestRelay | queries/relay/basic | postgres | per_class_tests_db_state | http | 1 |\n\
 | TestMut | queries/mut | postgres | use_mutation_fixtures | http | 1 |\n\
 | TestOther | queries/elsewhere | postgres | per_method_tests_db_state | http | 1 |\n\
-| TestSec | queries/sec/ | postgres | per_method_tests_db_state, admin_secret, env HASURA_GRAPHQL_UNAUTHORIZED_ROLE | http | 1 |\n",
+| TestSec | queries/sec/ | postgres | per_method_tests_db_state, admin_secret, env HASURA_GRAPHQL_UNAUTHORIZED_ROLE | http,websocket,subscription (per method) | 1 |\n",
         );
         let plans = discover(q, &manifest, &Selection::default(), &classes);
         let folders: Vec<&str> = plans.iter().map(|p| p.folder.as_str()).collect();
@@ -247,12 +265,18 @@ sec/dead.yaml\tT1\tpublic\tcase\tdead\t1\tt::TestSec\n",
         assert_eq!(relay.cases.len(), 2);
         assert_eq!(relay.fixtures.lifecycle, Lifecycle::PerClass);
         assert_eq!(relay.class.as_ref().unwrap().name, "TestRelay");
+        assert_eq!(relay.cases[0].transports, vec!["http"]);
+        assert!(relay.cases[1].transports.is_empty());
 
         assert_eq!(plans[1].fixtures.lifecycle, Lifecycle::Mutation);
         assert!(plans[0].fixtures.once_before.is_empty());
 
         let sec = &plans[3];
         assert_eq!(sec.cases.len(), 1);
+        assert_eq!(
+            sec.cases[0].transports,
+            vec!["http", "websocket", "subscription"]
+        );
         assert!(sec.admin_secret);
         assert_eq!(sec.fixtures.lifecycle, Lifecycle::PerMethod);
         assert_eq!(

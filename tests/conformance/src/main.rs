@@ -8,9 +8,11 @@
 //! harness did. Out: a table per folder, a summary table, and as the very last line
 //! `N passed, N failed`; optionally a JSON file of every case and a known-failures check.
 //!
-//! It sits outside the request pipeline: it only talks to `graft serve` over HTTP, so it is the
-//! end-to-end measure of compatibility. Websocket and subscription transports and the helper
-//! webhook servers are not implemented yet (see [`transport::Transport`]).
+//! It sits outside the request pipeline: it only talks to `graft serve` over HTTP and
+//! WebSockets, so it is the end-to-end measure of compatibility. `--transport` replays GraphQL
+//! cases over `graphql-ws`, `graphql-transport-ws` and as live subscriptions too (see
+//! [`transport::Transport`], [`ws_step`], [`scenarios`]). The helper webhook servers are not
+//! implemented yet.
 
 mod appendix;
 mod case_file;
@@ -24,9 +26,12 @@ mod known_failures;
 mod manifest;
 mod report;
 mod runner;
+mod scenarios;
 mod selset;
 mod style;
 mod transport;
+mod ws;
+mod ws_step;
 
 use anyhow::{Context, bail};
 use clap::Parser;
@@ -62,6 +67,7 @@ async fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
         prefixes: args.prefixes(),
         tiers: args.tiers(),
     };
+    let transports = args.transports().map_err(anyhow::Error::msg)?;
     let plans = discovery::discover(&queries_dir, &rows, &selection, &classes);
     if args.list {
         for plan in &plans {
@@ -87,7 +93,7 @@ async fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
     let results = if plans.is_empty() {
         Vec::new()
     } else {
-        run_plans(&args, plans).await?
+        run_plans(&args, plans, transports).await?
     };
 
     let all_cases: Vec<report::CaseResult> = results.iter().flat_map(|r| r.cases.clone()).collect();
@@ -119,6 +125,7 @@ async fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
 async fn run_plans(
     args: &cli::Args,
     plans: Vec<discovery::FolderPlan>,
+    transports: Vec<transport::Transport>,
 ) -> anyhow::Result<Vec<report::FolderResult>> {
     let graft_bin = match &args.graft_bin {
         Some(path) => path.clone(),
@@ -144,6 +151,8 @@ async fn run_plans(
         },
         request_timeout: Duration::from_secs(60),
         health_timeout: Duration::from_secs(30),
+        transports,
+        frame_timeout: Duration::from_secs(15),
     });
     let permits = Arc::new(tokio::sync::Semaphore::new(args.jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
