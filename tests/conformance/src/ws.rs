@@ -352,6 +352,145 @@ fn frame_id(frame: &Value) -> Option<&str> {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use tokio::net::TcpListener;
+    use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+    use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+
+    type ServerSocket = WebSocketStream<TcpStream>;
+
+    /// A one-connection server that accepts `subprotocol` and plays `script`; its base URL.
+    #[allow(clippy::result_large_err)]
+    async fn serve_once<F, Fut>(subprotocol: &'static str, script: F) -> String
+    where
+        F: FnOnce(ServerSocket) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let accept = |_: &Request, mut response: Response| -> Result<Response, ErrorResponse> {
+                response.headers_mut().insert(
+                    "sec-websocket-protocol",
+                    HeaderValue::from_static(subprotocol),
+                );
+                Ok(response)
+            };
+            let socket = tokio_tungstenite::accept_hdr_async(tcp, accept)
+                .await
+                .unwrap();
+            script(socket).await;
+        });
+        format!("http://{address}")
+    }
+
+    async fn receive(socket: &mut ServerSocket) -> Value {
+        loop {
+            match socket.next().await.unwrap().unwrap() {
+                Message::Text(text) => return serde_json::from_str(&text).unwrap(),
+                _ => continue,
+            }
+        }
+    }
+
+    async fn push(socket: &mut ServerSocket, frame: Value) {
+        socket.send(Message::text(frame.to_string())).await.unwrap();
+    }
+
+    const WAIT: Duration = Duration::from_secs(10);
+
+    #[tokio::test]
+    async fn legacy_frames_are_sorted_by_operation() {
+        let base = serve_once("graphql-ws", |mut socket| async move {
+            let init = receive(&mut socket).await;
+            assert_eq!(init["payload"]["headers"]["X-Hasura-Role"], "user");
+            push(&mut socket, json!({"type": "ka"})).await;
+            push(&mut socket, json!({"type": "connection_ack"})).await;
+            let start = receive(&mut socket).await;
+            assert_eq!(start["type"], "start");
+            push(
+                &mut socket,
+                json!({"id": "other", "type": "data", "payload": {"data": 2}}),
+            )
+            .await;
+            push(&mut socket, json!({"type": "ka"})).await;
+            push(
+                &mut socket,
+                json!({"id": "1", "type": "data", "payload": {"data": 1}}),
+            )
+            .await;
+            push(&mut socket, json!({"id": "1", "type": "complete"})).await;
+            let _ = receive(&mut socket).await;
+        })
+        .await;
+        let mut socket = WsConnection::connect(&base, "/v1/graphql", WsProtocol::Legacy, WAIT)
+            .await
+            .unwrap();
+        socket
+            .init(&[("X-Hasura-Role".into(), "user".into())], WAIT)
+            .await
+            .unwrap();
+        socket
+            .send(&WsProtocol::Legacy.start_frame("1", &json!({"query": "{a}"})))
+            .await
+            .unwrap();
+        let first = socket.next_for("1", WAIT).await.unwrap();
+        assert_eq!(first["payload"]["data"], 1);
+        assert_eq!(
+            frame_type(&socket.next_for("1", WAIT).await.unwrap()),
+            "complete"
+        );
+        assert_eq!(
+            socket.next_for("other", WAIT).await.unwrap()["payload"]["data"],
+            2
+        );
+        assert!(
+            socket
+                .next_general(Duration::from_millis(50))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        socket.close().await;
+    }
+
+    #[tokio::test]
+    async fn transport_ws_pings_are_answered_and_closes_reported() {
+        let base = serve_once("graphql-transport-ws", |mut socket| async move {
+            let _init = receive(&mut socket).await;
+            push(&mut socket, json!({"type": "ping"})).await;
+            assert_eq!(receive(&mut socket).await["type"], "pong");
+            push(&mut socket, json!({"type": "connection_ack"})).await;
+            let _bad = receive(&mut socket).await;
+            let close = CloseFrame {
+                code: 4400.into(),
+                reason: "Invalid message".into(),
+            };
+            socket.close(Some(close)).await.unwrap();
+        })
+        .await;
+        let mut socket = WsConnection::connect(&base, "/v1/graphql", WsProtocol::TransportWs, WAIT)
+            .await
+            .unwrap();
+        socket.init(&[], WAIT).await.unwrap();
+        socket.send(&json!({"type": "test"})).await.unwrap();
+        assert_eq!(socket.wait_closed(WAIT).await.unwrap(), Some(Some(4400)));
+        let err = socket.next_for("1", WAIT).await.unwrap_err();
+        assert!(err.to_string().contains("4400: Invalid message"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_refused_subprotocol_is_an_error() {
+        let base = serve_once("graphql-ws", |_| async {}).await;
+        let err = WsConnection::connect(&base, "/v1/graphql", WsProtocol::TransportWs, WAIT)
+            .await
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string().to_lowercase().contains("subprotocol"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn urls_and_frames() {
