@@ -115,6 +115,18 @@ impl Authenticator {
         headers: &HeaderMap,
         request: Option<&serde_json::Value>,
     ) -> Result<Session, AuthError> {
+        self.authenticate_until(headers, request)
+            .await
+            .map(|(session, _)| session)
+    }
+
+    /// As [`Authenticator::authenticate_request`], with the moment the credentials stop being
+    /// valid (a JWT's `exp`), for connections that outlive one request.
+    pub async fn authenticate_until(
+        &self,
+        headers: &HeaderMap,
+        request: Option<&serde_json::Value>,
+    ) -> Result<(Session, Option<std::time::SystemTime>), AuthError> {
         let result = self.resolve(headers, request).await;
         if let Err(error) = &result {
             tracing::debug!(
@@ -123,14 +135,18 @@ impl Authenticator {
                 "request not authenticated"
             );
         }
-        result
+        result.map(|(session, expires)| {
+            let expires =
+                expires.map(|secs| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs));
+            (session, expires)
+        })
     }
 
     async fn resolve(
         &self,
         headers: &HeaderMap,
         request: Option<&serde_json::Value>,
-    ) -> Result<Session, AuthError> {
+    ) -> Result<(Session, Option<u64>), AuthError> {
         let admin_session = || {
             make_session(
                 requested_role(headers).unwrap_or_else(|| ADMIN_ROLE.to_string()),
@@ -139,11 +155,11 @@ impl Authenticator {
             )
         };
         if let Mode::Open = self.mode {
-            return Ok(admin_session());
+            return Ok((admin_session(), None));
         }
         if let SentSecret::Sent(secret) = AdminSecrets::sent(headers) {
             return if self.admin_secrets.accepts(secret) {
-                Ok(admin_session())
+                Ok((admin_session(), None))
             } else {
                 Err(AuthError::unauthorized(
                     "invalid x-hasura-admin-secret/x-hasura-access-key",
@@ -151,15 +167,17 @@ impl Authenticator {
             };
         }
         match &self.mode {
-            Mode::Webhook(hook) => hook.authenticate(headers, request).await,
+            Mode::Webhook(hook) => hook
+                .authenticate(headers, request)
+                .await
+                .map(|session| (session, None)),
             Mode::Jwt(verifiers) => {
                 jwt::authenticate(verifiers, headers, self.unauthorized_role.as_deref()).await
             }
             Mode::Open | Mode::AdminSecretOnly => match &self.unauthorized_role {
-                Some(role) => Ok(make_session(
-                    role.clone(),
-                    variables_from_headers(headers),
-                    false,
+                Some(role) => Ok((
+                    make_session(role.clone(), variables_from_headers(headers), false),
+                    None,
                 )),
                 None => Err(AuthError::unauthorized(
                     "x-hasura-admin-secret/x-hasura-access-key required, but not found",

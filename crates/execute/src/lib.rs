@@ -60,6 +60,44 @@ pub async fn query_json_cached(
     Ok(value.unwrap_or_else(|| "null".to_string()))
 }
 
+/// One cohort's row of a multiplexed statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CohortRow {
+    /// The cohort's 1-based position in the cohorts array.
+    pub cohort: i64,
+    /// Its result as JSON text (`None` for SQL NULL).
+    pub result: Option<String>,
+    /// A streaming statement's new cursor (`None` when no row came, or for live queries).
+    pub cursor: Option<String>,
+}
+
+/// Runs a multiplexed subscription statement (`graft_sql::print_multiplexed`): `cohorts` is the
+/// JSON array of every cohort's parameter array.
+pub async fn query_multiplexed(
+    client: &deadpool_postgres::ClientWrapper,
+    sql: &str,
+    cohorts: &str,
+) -> Result<Vec<CohortRow>, DbError> {
+    if client.statement_cache.size() > STATEMENT_CACHE_LIMIT {
+        client.statement_cache.clear();
+    }
+    let statement = client.prepare_typed_cached(sql, &[Type::TEXT]).await?;
+    let rows = client.query(&statement, &[&cohorts]).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(CohortRow {
+                cohort: row.try_get::<_, i64>(0)?,
+                result: text_column(row, 1)?,
+                cursor: if row.len() > 2 {
+                    text_column(row, 2)?
+                } else {
+                    None
+                },
+            })
+        })
+        .collect()
+}
+
 /// Reads a column of any type as text: json and text come back verbatim.
 fn text_column(row: &tokio_postgres::Row, index: usize) -> Result<Option<String>, DbError> {
     let raw: Option<RawText> = row.try_get(index)?;

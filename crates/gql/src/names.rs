@@ -76,6 +76,8 @@ pub enum RootFieldKind {
     Select,
     SelectByPk,
     SelectAggregate,
+    /// `<table>_stream`: a streaming subscription.
+    SelectStream,
 }
 
 impl RootFieldKind {
@@ -84,6 +86,7 @@ impl RootFieldKind {
             RootFieldKind::Select => "select",
             RootFieldKind::SelectByPk => "select_by_pk",
             RootFieldKind::SelectAggregate => "select_aggregate",
+            RootFieldKind::SelectStream => "select_stream",
         }
     }
 
@@ -102,6 +105,10 @@ impl RootFieldKind {
             RootFieldKind::SelectAggregate => (
                 names.aggregate(),
                 format!("fetch aggregated fields from the table: \"{table}\""),
+            ),
+            RootFieldKind::SelectStream => (
+                names.derived("stream"),
+                format!("fetch data from the table in a streaming manner: \"{table}\""),
             ),
         }
     }

@@ -47,6 +47,12 @@ pub struct ValidOperation {
 }
 
 impl ValidOperation {
+    /// Whether the operation itself carries the directive `name` (e.g.
+    /// `subscription @_multiple_top_level_fields { ... }`).
+    pub fn has_directive(&self, name: &str) -> bool {
+        self.operation.directives.get(name).is_some()
+    }
+
     pub(crate) fn new(
         document: Arc<Valid<ExecutableDocument>>,
         operation: Node<Operation>,

@@ -120,6 +120,8 @@ impl Sdl {
             let _ = writeln!(out, "  {operation}: {type_name}");
         }
         out.push_str("}\n");
+        // Hasura's opt-in to several root fields in one subscription.
+        out.push_str("\ndirective @_multiple_top_level_fields on SUBSCRIPTION\n");
         for (name, def) in &self.types {
             out.push('\n');
             description(&mut out, "", def.description.as_deref());

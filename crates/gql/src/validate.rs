@@ -13,6 +13,9 @@ use apollo_compiler::validation::Valid;
 use apollo_compiler::{ExecutableDocument, Schema};
 use std::sync::Arc;
 
+/// Hasura's directive that allows several root fields in one subscription.
+const MULTIPLE_ROOTS: &str = "_multiple_top_level_fields";
+
 /// Parses and validates `query` against the role's schema, picks the operation and coerces
 /// `variables` (a JSON object, or null) against its variable definitions.
 pub fn parse_and_validate(
@@ -28,15 +31,37 @@ pub fn parse_and_validate(
         .operation(operation)
         .map_err(|e| vec![e])?;
 
-    let executable = ExecutableDocument::parse_and_validate(schema, query, "query.graphql")
-        .map_err(|with_errors| {
-            with_errors
+    let multiple_roots = operation.directives.get(MULTIPLE_ROOTS).is_some();
+    if operation.operation_type == ast::OperationType::Subscription
+        && operation.selection_set.len() > 1
+        && !multiple_roots
+    {
+        return Err(vec![GqlError::validation(
+            "$",
+            "subscriptions must select one top level field",
+        )]);
+    }
+    let executable = match ExecutableDocument::parse_and_validate(schema, query, "query.graphql") {
+        Ok(valid) => valid,
+        Err(with_errors) => {
+            // The GraphQL spec allows one root field per subscription; Hasura lifts that rule
+            // for operations marked `@_multiple_top_level_fields`, and so does graft.
+            let only_root_count = with_errors
                 .errors
                 .iter()
-                .take(1)
-                .map(|diagnostic| GqlError::validation("$", diagnostic.error.to_string()))
-                .collect::<Vec<_>>()
-        })?;
+                .all(|d| d.error.to_string().contains("can only have one root field"));
+            if multiple_roots && only_root_count {
+                Valid::assume_valid(with_errors.partial)
+            } else {
+                return Err(with_errors
+                    .errors
+                    .iter()
+                    .take(1)
+                    .map(|diagnostic| GqlError::validation("$", diagnostic.error.to_string()))
+                    .collect());
+            }
+        }
+    };
     let operation = executable
         .operations
         .get(operation_name)

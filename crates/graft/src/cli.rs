@@ -2,7 +2,7 @@
 //! shown: `hide_env_values` keeps them out of `--help`, and `ServerConfig`'s Debug redacts them.
 
 use clap::{Args, Parser, Subcommand};
-use graft_server::{AuthConfig, ServerConfig};
+use graft_server::{AuthConfig, LiveConfig, ServerConfig, WebsocketConfig};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -86,6 +86,88 @@ pub struct ServeArgs {
     /// Port of the embedded dev database (default: a free port).
     #[arg(long, env = "GRAFT_DEV_DATABASE_PORT")]
     pub dev_database_port: Option<u16>,
+    #[command(flatten)]
+    pub subscriptions: SubscriptionArgs,
+}
+
+/// Subscriptions, the WebSocket transport, experimental features.
+#[derive(Args)]
+pub struct SubscriptionArgs {
+    /// Live queries: milliseconds between refetches.
+    #[arg(
+        long,
+        env = "HASURA_GRAPHQL_LIVE_QUERIES_MULTIPLEXED_REFETCH_INTERVAL",
+        default_value_t = 1000
+    )]
+    pub live_queries_multiplexed_refetch_interval: u64,
+    /// Live queries: cohorts answered by one SQL statement.
+    #[arg(
+        long,
+        env = "HASURA_GRAPHQL_LIVE_QUERIES_MULTIPLEXED_BATCH_SIZE",
+        default_value_t = 100
+    )]
+    pub live_queries_multiplexed_batch_size: usize,
+    /// Streaming subscriptions: milliseconds between refetches.
+    #[arg(
+        long,
+        env = "HASURA_GRAPHQL_STREAMING_QUERIES_MULTIPLEXED_REFETCH_INTERVAL",
+        default_value_t = 1000
+    )]
+    pub streaming_queries_multiplexed_refetch_interval: u64,
+    /// Streaming subscriptions: cohorts answered by one SQL statement.
+    #[arg(
+        long,
+        env = "HASURA_GRAPHQL_STREAMING_QUERIES_MULTIPLEXED_BATCH_SIZE",
+        default_value_t = 100
+    )]
+    pub streaming_queries_multiplexed_batch_size: usize,
+    /// Seconds between keep-alive messages on WebSocket connections.
+    #[arg(long, env = "HASURA_GRAPHQL_WEBSOCKET_KEEPALIVE", default_value_t = 5)]
+    pub websocket_keepalive: u64,
+    /// Seconds a new WebSocket connection has to send connection_init.
+    #[arg(
+        long,
+        env = "HASURA_GRAPHQL_WEBSOCKET_CONNECTION_INIT_TIMEOUT",
+        default_value_t = 3
+    )]
+    pub websocket_connection_init_timeout: u64,
+    /// Most operations one WebSocket connection may run at once (0: no limit).
+    #[arg(long, env = "GRAFT_WEBSOCKET_MAX_OPERATIONS", default_value_t = 0)]
+    pub websocket_max_operations: usize,
+    /// Most open WebSocket connections (0: no limit).
+    #[arg(long, env = "GRAFT_WEBSOCKET_MAX_CONNECTIONS", default_value_t = 0)]
+    pub websocket_max_connections: usize,
+    /// Comma-separated experimental features (streaming_subscriptions, ...).
+    #[arg(
+        long,
+        env = "HASURA_GRAPHQL_EXPERIMENTAL_FEATURES",
+        value_delimiter = ','
+    )]
+    pub experimental_features: Vec<String>,
+}
+
+impl SubscriptionArgs {
+    fn websocket_config(&self) -> WebsocketConfig {
+        use std::time::Duration;
+        WebsocketConfig {
+            live: LiveConfig {
+                refetch_interval: Duration::from_millis(
+                    self.live_queries_multiplexed_refetch_interval,
+                ),
+                batch_size: self.live_queries_multiplexed_batch_size,
+            },
+            streaming: LiveConfig {
+                refetch_interval: Duration::from_millis(
+                    self.streaming_queries_multiplexed_refetch_interval,
+                ),
+                batch_size: self.streaming_queries_multiplexed_batch_size,
+            },
+            keepalive: Duration::from_secs(self.websocket_keepalive.max(1)),
+            init_timeout: Duration::from_secs(self.websocket_connection_init_timeout),
+            max_operations_per_connection: self.websocket_max_operations,
+            max_connections: self.websocket_max_connections,
+        }
+    }
 }
 
 impl ServeArgs {
@@ -120,6 +202,13 @@ impl ServeArgs {
             dev_mode: self.dev_mode,
             pg_connections: self.pg_connections,
             enabled_apis: self.enabled_apis,
+            websocket: self.subscriptions.websocket_config(),
+            experimental_features: self
+                .subscriptions
+                .experimental_features
+                .iter()
+                .map(|f| f.trim().to_string())
+                .collect(),
         }
     }
 }

@@ -15,10 +15,12 @@ mod metadata_api;
 mod routes;
 mod session;
 mod state;
+mod ws;
 
-pub use config::ServerConfig;
+pub use config::{ServerConfig, WebsocketConfig};
 pub use error::ApiError;
 pub use graft_auth::AuthConfig;
+pub use graft_live::LiveConfig;
 pub use routes::router;
 pub use state::{AppState, StartError};
 
@@ -36,6 +38,12 @@ pub async fn serve(
         .await
         .map_err(|e| StartError::Bind(format!("{}:{}: {e}", address.0, address.1)))?;
     tracing::info!(host = %address.0, port = address.1, "graft is serving");
+    let closing = state.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // WebSocket connections are not tracked by axum's graceful shutdown: tell them.
+        closing.shutdown.send_replace(true);
+    };
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await

@@ -20,8 +20,14 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/v1/version", get(version))
-        .route("/v1/graphql", post(crate::graphql::handler))
-        .route("/v1alpha1/graphql", post(crate::graphql::handler))
+        .route(
+            "/v1/graphql",
+            post(crate::graphql::handler).get(crate::ws::upgrade),
+        )
+        .route(
+            "/v1alpha1/graphql",
+            post(crate::graphql::handler).get(crate::ws::upgrade),
+        )
         .route("/v1/metadata", post(v1_metadata))
         .route("/v1/query", post(v1_query))
         .route("/v2/query", post(v2_query))

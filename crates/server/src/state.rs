@@ -53,6 +53,16 @@ pub struct AppState {
     pub metadata_pool: Pool,
     pub cache: ArcSwap<SchemaCache>,
     pub write_lock: Mutex<()>,
+    /// Live-query pollers shared by every WebSocket connection.
+    pub live: graft_live::Multiplexer,
+    /// Streaming-subscription pollers (their own refetch interval and batch size).
+    pub streaming: graft_live::Multiplexer,
+    /// Bumped whenever a new schema cache is swapped in; running subscriptions re-validate.
+    pub cache_changes: tokio::sync::watch::Sender<u64>,
+    /// Set once when the server begins to shut down; WebSocket connections close cleanly.
+    pub shutdown: tokio::sync::watch::Sender<bool>,
+    /// Open WebSocket connections.
+    pub websocket_connections: std::sync::atomic::AtomicUsize,
 }
 
 impl AppState {
@@ -89,11 +99,16 @@ impl AppState {
             tracing::warn!(object = %inconsistency.object, reason = %inconsistency.reason, "inconsistent metadata");
         }
         Ok(AppState {
-            config,
             authenticator,
             metadata_pool,
             cache: ArcSwap::from_pointee(cache),
             write_lock: Mutex::new(()),
+            live: graft_live::Multiplexer::new(config.websocket.live),
+            streaming: graft_live::Multiplexer::new(config.websocket.streaming),
+            cache_changes: tokio::sync::watch::Sender::new(0),
+            shutdown: tokio::sync::watch::Sender::new(false),
+            websocket_connections: std::sync::atomic::AtomicUsize::new(0),
+            config,
         })
     }
 
@@ -124,6 +139,8 @@ impl AppState {
         cache.resource_version = stored;
         let cache = Arc::new(cache);
         self.cache.store(cache.clone());
+        self.cache_changes
+            .send_modify(|generation| *generation += 1);
         Ok(cache)
     }
 
@@ -140,6 +157,8 @@ impl AppState {
             .await,
         );
         self.cache.store(cache.clone());
+        self.cache_changes
+            .send_modify(|generation| *generation += 1);
         cache
     }
 }
@@ -200,7 +219,8 @@ pub async fn build_cache(
             found.reason = reason;
         }
     }
-    let options = schema_options(&output.model, &catalogs, &pools).await;
+    let mut options = schema_options(&output.model, &catalogs, &pools).await;
+    options.streaming_subscriptions = config.experimental("streaming_subscriptions");
     SchemaCache {
         metadata,
         resource_version,

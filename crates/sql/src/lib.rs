@@ -24,4 +24,4 @@ pub mod printer;
 pub use ast::*;
 pub use params::{ParamIndex, Params};
 pub use printer::identifier::{IdentifierError, quote_identifier, shorten_identifier};
-pub use printer::{PrintError, print};
+pub use printer::{MultiplexedShape, PrintError, print, print_multiplexed};

@@ -191,11 +191,12 @@ fn unverified_issuer(token: &str) -> Option<String> {
 
 /// JWT mode for one request. `unauthorized_role` applies only when no configured location
 /// holds a token.
+/// Also returns the token's `exp` (Unix seconds), when it has one.
 pub(crate) async fn authenticate(
     verifiers: &[JwtVerifier],
     headers: &HeaderMap,
     unauthorized_role: Option<&str>,
-) -> Result<Session, AuthError> {
+) -> Result<(Session, Option<u64>), AuthError> {
     let mut matching = Vec::new();
     let mut issuer_mismatch = false;
     for verifier in verifiers {
@@ -220,10 +221,9 @@ pub(crate) async fn authenticate(
         }
         [] => {
             return match unauthorized_role {
-                Some(role) => Ok(make_session(
-                    role.to_string(),
-                    variables_from_headers(headers),
-                    false,
+                Some(role) => Ok((
+                    make_session(role.to_string(), variables_from_headers(headers), false),
+                    None,
                 )),
                 None => Err(AuthError::invalid_headers(
                     "Missing 'Authorization' or 'Cookie' header in JWT authentication mode",
@@ -245,5 +245,6 @@ pub(crate) async fn authenticate(
             "Your requested role is not in allowed roles",
         ));
     }
-    Ok(make_session(role, token_claims.variables, false))
+    let expires = payload.get("exp").and_then(serde_json::Value::as_u64);
+    Ok((make_session(role, token_claims.variables, false), expires))
 }

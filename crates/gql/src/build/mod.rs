@@ -13,6 +13,7 @@ mod insert;
 mod mutation;
 mod object;
 mod order_by;
+mod stream;
 mod update;
 
 pub use computed::{is_scalar_computed, user_arguments};
@@ -51,6 +52,9 @@ pub struct SchemaOptions {
     /// `x-hasura-use-backend-only-permissions: true`. Only then do `backend_only` insert,
     /// update and delete permissions produce mutation fields.
     pub use_backend_only_permissions: bool,
+    /// `<table>_stream` fields in `subscription_root` (Hasura's experimental feature
+    /// `streaming_subscriptions`).
+    pub streaming_subscriptions: bool,
 }
 
 impl Default for SchemaOptions {
@@ -61,6 +65,7 @@ impl Default for SchemaOptions {
             enum_references: HashMap::new(),
             mutability: HashMap::new(),
             use_backend_only_permissions: false,
+            streaming_subscriptions: false,
         }
     }
 }

@@ -30,6 +30,13 @@ impl Builder<'_> {
             self.sdl.field("query_root", &name, field.clone());
             self.sdl.field("subscription_root", &name, field);
         }
+        if self.options.streaming_subscriptions {
+            for table in &tables {
+                if let Some((name, field)) = self.stream_field(table) {
+                    self.sdl.field("subscription_root", &name, field);
+                }
+            }
+        }
     }
 
     fn root_fields(&mut self, table: &QualifiedTable) -> Vec<(String, FieldDef)> {

@@ -51,12 +51,18 @@ impl GraphqlError {
         }
     }
 
-    fn body(&self) -> String {
+    /// The response body: `{"errors": [...]}`.
+    pub(crate) fn body(&self) -> String {
+        json!({"errors": self.errors()}).to_string()
+    }
+
+    /// The `errors` array alone.
+    pub(crate) fn errors(&self) -> Value {
         let mut extensions = json!({"path": self.path, "code": self.code});
         if let Some(internal) = &self.internal {
             extensions["internal"] = (**internal).clone();
         }
-        json!({"errors": [{"extensions": extensions, "message": self.message}]}).to_string()
+        json!([{"extensions": extensions, "message": self.message}])
     }
 }
 
@@ -106,25 +112,38 @@ fn json_response(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
-/// The response body of one GraphQL request.
+/// The response body of one GraphQL request. Over HTTP a subscription is answered once, as the
+/// query it is.
 async fn answer(
     state: &AppState,
     cache: &SchemaCache,
     session: &Session,
     request: Value,
 ) -> String {
-    match execute(state, cache, session, request).await {
-        Ok(body) => body,
+    match execute(state, cache, session, request, false).await {
+        Ok(Outcome::Body(body)) => body,
+        Ok(Outcome::Subscription(_)) => GraphqlError::new("unexpected", "$", "subscription").body(),
         Err(error) => error.body(),
     }
 }
 
-async fn execute(
+/// What a request led to.
+pub(crate) enum Outcome {
+    /// The whole response body (`{"data": ...}`; errors come as `Err`).
+    Body(String),
+    /// A valid subscription, for the caller to keep alive (WebSocket only).
+    Subscription(Box<ValidOperation>),
+}
+
+/// Validates and runs one request. With `subscribe`, a subscription operation is returned
+/// validated instead of run.
+pub(crate) async fn execute(
     state: &AppState,
     cache: &SchemaCache,
     session: &Session,
     request: Value,
-) -> Result<String, GraphqlError> {
+    subscribe: bool,
+) -> Result<Outcome, GraphqlError> {
     let request: GraphqlRequest = serde_json::from_value(request)
         .map_err(|e| GraphqlError::new("parse-failed", "$", e.to_string()))?;
     let query = request
@@ -149,15 +168,16 @@ async fn execute(
         None => GraphqlError::new("validation-failed", "$", "invalid request"),
     })?;
     if operation.kind == OperationKind::Subscription {
-        return Err(GraphqlError::new(
-            "not-supported",
-            "$",
-            "subscriptions are served over WebSocket; graft does not serve them yet",
-        ));
+        check_subscription_roots(&operation)?;
+        if subscribe {
+            return Ok(Outcome::Subscription(Box::new(operation)));
+        }
     }
     if graft_gql::is_introspection_only(&operation) {
         if variables.is_some() {
-            return Ok(graft_gql::introspect(&schema, &operation).to_string());
+            return Ok(Outcome::Body(
+                graft_gql::introspect(&schema, &operation).to_string(),
+            ));
         }
         let role_key = format!(
             "{}{}",
@@ -170,11 +190,11 @@ async fn execute(
         );
         let key = (role_key, query.clone(), request.operation_name.clone());
         if let Some(answer) = schemas::cached_introspection(cache, &key) {
-            return Ok(answer.as_ref().clone());
+            return Ok(Outcome::Body(answer.as_ref().clone()));
         }
         let answer = Arc::new(graft_gql::introspect(&schema, &operation).to_string());
         schemas::store_introspection(cache, key, answer.clone());
-        return Ok(answer.as_ref().clone());
+        return Ok(Outcome::Body(answer.as_ref().clone()));
     }
     let data = if operation.kind == OperationKind::Mutation {
         mutation::run(state, cache, session, &operation).await?
@@ -186,9 +206,22 @@ async fn execute(
         .iter()
         .all(|f| !f.name.starts_with("__"))
     {
-        return Ok(format!("{{\"data\":{data}}}"));
+        return Ok(Outcome::Body(format!("{{\"data\":{data}}}")));
     }
-    merge_introspection(&schema, &operation, &data)
+    merge_introspection(&schema, &operation, &data).map(Outcome::Body)
+}
+
+/// Hasura's rule: a subscription selects one root field, unless it opts in with
+/// `@_multiple_top_level_fields`.
+fn check_subscription_roots(operation: &ValidOperation) -> Result<(), GraphqlError> {
+    if operation.root_fields.len() > 1 && !operation.has_directive("_multiple_top_level_fields") {
+        return Err(GraphqlError::new(
+            "validation-failed",
+            "$",
+            "subscriptions must select one top level field",
+        ));
+    }
+    Ok(())
 }
 
 /// The model of the source GraphQL serves.
@@ -258,13 +291,25 @@ pub(crate) fn database_error(
     prepared: &graft_translate::PreparedSql,
     e: graft_execute::DbError,
 ) -> GraphqlError {
+    statement_error(state, session, &prepared.sql, &prepared.params, &e)
+}
+
+/// As [`database_error`], for any statement text and parameters (a live query's multiplexed
+/// statement, say).
+pub(crate) fn statement_error(
+    state: &AppState,
+    session: &Session,
+    sql: &str,
+    params: &[Option<String>],
+    e: &graft_execute::DbError,
+) -> GraphqlError {
     let mut error = GraphqlError::new("unexpected", "$", "database query error");
     if session.is_admin() || state.config.dev_mode {
-        error.internal = Some(Box::new(e.internal(&prepared.sql, &prepared.params, true)));
+        error.internal = Some(Box::new(e.internal(sql, params, true)));
     }
     if e.is_client_error() {
         error.code = e.code().to_string();
-        error.message = e.message;
+        error.message = e.message.clone();
     }
     error
 }

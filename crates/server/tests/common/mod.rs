@@ -32,6 +32,8 @@ pub fn config(database_url: &str) -> ServerConfig {
         dev_mode: false,
         pg_connections: 8,
         enabled_apis: Vec::new(),
+        websocket: graft_server::WebsocketConfig::default(),
+        experimental_features: Vec::new(),
     }
 }
 

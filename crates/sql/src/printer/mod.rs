@@ -51,10 +51,70 @@ pub fn print(statement: &Statement) -> Result<String, PrintError> {
     Ok(writer.sql)
 }
 
+/// What a multiplexed statement's inner statement returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MultiplexedShape {
+    /// One column: the result.
+    Live,
+    /// Two columns: the result, and the stream's new cursor as text (NULL when no row came).
+    Stream,
+}
+
+/// Prints `statement` as the body of a multiplexed subscription: one statement that answers
+/// many cohorts (subscribers with the same query but different variables or session values).
+///
+/// Its only parameter, `$1`, is a JSON array with one element per cohort, each the JSON array of
+/// that cohort's parameter values (strings or null, in `Params` order). Parameter `$n` of
+/// `statement` reads element `n - 1` of its cohort's array, as text, exactly as the one-cohort
+/// statement would have received it. The result has one row per cohort: its 1-based position in
+/// `$1` (`cohort`, bigint), the statement's result as text (`result`) and, for
+/// [`MultiplexedShape::Stream`], its cursor (`cursor`).
+///
+/// ```sql
+/// SELECT "_subs"."cohort", "_live"."result"::text FROM json_array_elements($1::json)
+///   WITH ORDINALITY AS "_subs"("params", "cohort")
+///   LEFT OUTER JOIN LATERAL (<statement>) AS "_live"("result") ON true
+/// ```
+pub fn print_multiplexed(
+    statement: &Statement,
+    shape: MultiplexedShape,
+) -> Result<String, PrintError> {
+    let mut writer = SqlWriter {
+        sql: String::new(),
+        params: ParamSource::CohortArray,
+    };
+    writer.syntax("SELECT \"_subs\".\"cohort\", \"_live\".\"result\"::text AS \"result\"");
+    if shape == MultiplexedShape::Stream {
+        writer.syntax(", \"_live\".\"cursor\"::text AS \"cursor\"");
+    }
+    writer.syntax(
+        " FROM json_array_elements($1::json) WITH ORDINALITY AS \"_subs\"(\"params\", \"cohort\") \
+         LEFT OUTER JOIN LATERAL (",
+    );
+    writer.statement(statement)?;
+    writer.syntax(match shape {
+        MultiplexedShape::Live => ") AS \"_live\"(\"result\")",
+        MultiplexedShape::Stream => ") AS \"_live\"(\"result\", \"cursor\")",
+    });
+    writer.syntax(" ON true ORDER BY \"_subs\".\"cohort\"");
+    Ok(writer.sql)
+}
+
+/// Where a parameter's value comes from.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum ParamSource {
+    /// `$n`: bound by the caller.
+    #[default]
+    Placeholder,
+    /// Element `n - 1` of the cohort's parameter array (see [`print_multiplexed`]).
+    CohortArray,
+}
+
 /// Accumulates SQL text; see the module docs for the rules.
 #[derive(Debug, Default)]
 struct SqlWriter {
     sql: String,
+    params: ParamSource,
 }
 
 impl SqlWriter {
@@ -68,8 +128,17 @@ impl SqlWriter {
     }
 
     fn param(&mut self, index: ParamIndex) {
-        self.sql.push('$');
-        self.sql.push_str(&index.one_based().to_string());
+        match self.params {
+            ParamSource::Placeholder => {
+                self.sql.push('$');
+                self.sql.push_str(&index.one_based().to_string());
+            }
+            ParamSource::CohortArray => {
+                self.sql.push_str("(\"_subs\".\"params\"->>");
+                self.sql.push_str(&(index.one_based() - 1).to_string());
+                self.sql.push(')');
+            }
+        }
     }
 
     /// A string constant. With a backslash in it, an `E''` string is used

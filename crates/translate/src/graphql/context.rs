@@ -28,6 +28,7 @@ impl<'a> GqlContext<'a> {
                 RootFieldKind::Select,
                 RootFieldKind::SelectByPk,
                 RootFieldKind::SelectAggregate,
+                RootFieldKind::SelectStream,
             ] {
                 roots.insert(root_field(table, &names, kind).name, (table, kind));
             }

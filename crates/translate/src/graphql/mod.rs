@@ -22,8 +22,10 @@ pub(crate) mod function;
 pub(crate) mod json_path;
 pub(crate) mod order_by;
 pub(crate) mod select;
+mod stream;
 
 pub use error::GraphqlError;
+pub use stream::{StreamStatement, translate_stream_query};
 
 use crate::boolexp::SqlContext;
 use crate::ir::SessionVariables;
@@ -58,6 +60,52 @@ pub fn translate_graphql_query(
     session: &Session,
     options: &GraphqlOptions,
 ) -> Result<GraphqlStatement, GraphqlError> {
+    let (statement, sql, db_fields) = query_statement(op, source, session, options)?;
+    let prepared = prepare(&statement, sql, false)
+        .map_err(|e| GraphqlError::new("unexpected", e.message, "$"))?;
+    Ok(GraphqlStatement {
+        prepared,
+        db_fields,
+    })
+}
+
+/// A live query in its multiplexed form (see `graft_sql::print_multiplexed`): subscribers whose
+/// `sql` is equal share one poller, and those whose `params` are also equal share one cohort.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveQueryStatement {
+    /// The multiplexed statement; its only parameter is the JSON array of cohorts' `params`.
+    pub sql: String,
+    /// This subscriber's parameter values (the session variables first).
+    pub params: Vec<Option<String>>,
+    /// The response keys the statement answers.
+    pub db_fields: Vec<String>,
+}
+
+/// Translates a live-query subscription to its multiplexed statement.
+pub fn translate_live_query(
+    op: &ValidOperation,
+    source: &SourceModel,
+    session: &Session,
+    options: &GraphqlOptions,
+) -> Result<LiveQueryStatement, GraphqlError> {
+    let (statement, sql, db_fields) = query_statement(op, source, session, options)?;
+    let text = graft_sql::print_multiplexed(&statement, graft_sql::MultiplexedShape::Live)
+        .map_err(|e| GraphqlError::new("unexpected", e.to_string(), "$"))?;
+    Ok(LiveQueryStatement {
+        sql: text,
+        params: sql.params.into_values(),
+        db_fields,
+    })
+}
+
+/// The statement answering the database root fields of `op`, its parameters, and the response
+/// keys it answers.
+fn query_statement(
+    op: &ValidOperation,
+    source: &SourceModel,
+    session: &Session,
+    options: &GraphqlOptions,
+) -> Result<(Statement, SqlContext, Vec<String>), GraphqlError> {
     if op.kind == OperationKind::Mutation {
         return Err(GraphqlError::not_supported(
             "mutations are not translated by translate_graphql_query",
@@ -85,6 +133,12 @@ pub fn translate_graphql_query(
             }
             RootFieldKind::SelectByPk => {
                 Root::ByPk(select::by_pk_select(&ctx, table, access, field, &path)?)
+            }
+            RootFieldKind::SelectStream => {
+                return Err(GraphqlError::validation(
+                    "streaming fields are served only to subscriptions",
+                    &path,
+                ));
             }
             RootFieldKind::SelectAggregate => {
                 if !access.allows_aggregations() {
@@ -119,12 +173,11 @@ pub fn translate_graphql_query(
         pairs.push((key.clone(), Expr::ScalarSubquery(Box::new(select))));
     }
     let statement = Statement::Select(Box::new(select_json_root(pairs)));
-    let prepared = prepare(&statement, sql, false)
-        .map_err(|e| GraphqlError::new("unexpected", e.message, "$"))?;
-    Ok(GraphqlStatement {
-        prepared,
-        db_fields: roots.into_iter().map(|(key, _)| key).collect(),
-    })
+    Ok((
+        statement,
+        sql,
+        roots.into_iter().map(|(key, _)| key).collect(),
+    ))
 }
 
 pub(crate) enum Root {
