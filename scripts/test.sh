@@ -24,6 +24,13 @@ cargo run --release -q -p graft-conformance -- \
   --known-failures tests/conformance/known_failures.tsv \
   --json target/conformance-results.json
 
+echo "== conformance over WebSockets (GraphQL cases whose pytest class lists them, subscription scenarios)"
+cargo run --release -q -p graft-conformance -- \
+  --data "$DATA" \
+  --transport websocket,graphql-transport-ws,subscription \
+  --known-failures tests/conformance/known_failures.tsv \
+  --json target/conformance-ws-results.json
+
 echo "== Node subscription clients (graphql-ws, subscriptions-transport-ws) against graft"
 (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
 GRAFT_BIN=target/release/graft tests/node/run.sh

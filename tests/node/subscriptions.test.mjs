@@ -5,7 +5,7 @@
 // initial result and then every updated result. Auth goes in `connection_init`
 // (`payload.headers`), as Hasura clients send it.
 //
-// Needs a running graft: GRAFT_URL (e.g. http://127.0.0.1:8080) and, when it has one,
+// Needs a running graft with an admin secret: GRAFT_URL (e.g. http://127.0.0.1:8080) and
 // GRAFT_ADMIN_SECRET. `run.sh` beside this file starts one with its embedded database.
 // Run with plain `node subscriptions.test.mjs` (node's built-in test runner).
 
@@ -22,6 +22,9 @@ const SECRET = process.env.GRAFT_ADMIN_SECRET;
 const WS_URL = BASE.replace(/^http/, 'ws') + '/v1/graphql';
 // A guard against hangs, not a performance bound: one refetch interval is far shorter.
 const FRAME_TIMEOUT_MS = 15000;
+
+// No test may hang: each one fails after this long.
+const TEST_TIMEOUT = { timeout: 60000 };
 
 const adminHeaders = SECRET ? { 'X-Hasura-Admin-Secret': SECRET } : {};
 
@@ -132,7 +135,7 @@ async function liveQueryStory(table, { subscribe, request }) {
   }
 }
 
-test('graphql-ws (graphql-transport-ws): live query follows inserts', async () => {
+test('graphql-ws (graphql-transport-ws): live query follows inserts', TEST_TIMEOUT, async () => {
   const client = createClient({
     url: WS_URL,
     webSocketImpl: WebSocket,
@@ -162,7 +165,7 @@ test('graphql-ws (graphql-transport-ws): live query follows inserts', async () =
   }
 });
 
-test('graphql-ws: a subscription with two root fields is an error', async () => {
+test('graphql-ws: a subscription with two root fields is an error', TEST_TIMEOUT, async () => {
   const client = createClient({
     url: WS_URL,
     webSocketImpl: WebSocket,
@@ -187,7 +190,7 @@ test('graphql-ws: a subscription with two root fields is an error', async () => 
   }
 });
 
-test('subscriptions-transport-ws (graphql-ws): live query follows inserts', async () => {
+test('subscriptions-transport-ws (graphql-ws): live query follows inserts', TEST_TIMEOUT, async () => {
   const client = new SubscriptionClient(
     WS_URL,
     { reconnect: false, connectionParams: { headers: adminHeaders } },
@@ -217,7 +220,8 @@ test('subscriptions-transport-ws (graphql-ws): live query follows inserts', asyn
   }
 });
 
-test('both libraries: a wrong admin secret gets no data', { skip: !SECRET && 'graft runs without an admin secret' }, async () => {
+test('both libraries: a wrong admin secret gets no data', TEST_TIMEOUT, async () => {
+  assert.ok(SECRET, 'this test needs a graft with an admin secret: set GRAFT_ADMIN_SECRET');
   const wrong = { headers: { 'X-Hasura-Admin-Secret': `not-${SECRET}` } };
   const modern = createClient({ url: WS_URL, webSocketImpl: WebSocket, connectionParams: wrong, retryAttempts: 0 });
   const modernOutcome = await new Promise((resolve) => {

@@ -101,9 +101,20 @@ pub fn folder_table(result: &FolderResult) -> String {
 pub fn summary(results: &[FolderResult]) -> String {
     let mut sorted: Vec<&FolderResult> = results.iter().collect();
     sorted.sort_by(|a, b| a.folder.cmp(&b.folder));
+    let transports: BTreeSet<Transport> = results
+        .iter()
+        .flat_map(|r| r.cases.iter().map(|c| c.transport))
+        .collect();
+    let transport_label = |t: Transport| format!("transport {}", t.name());
     let width = sorted
         .iter()
         .map(|r| r.folder.chars().count())
+        .chain(
+            transports
+                .iter()
+                .filter(|_| transports.len() > 1)
+                .map(|t| transport_label(*t).len()),
+        )
         .max()
         .unwrap_or(6)
         .max(6);
@@ -132,10 +143,6 @@ pub fn summary(results: &[FolderResult]) -> String {
         "TOTAL",
         percent(passed, failed)
     );
-    let transports: BTreeSet<Transport> = results
-        .iter()
-        .flat_map(|r| r.cases.iter().map(|c| c.transport))
-        .collect();
     if transports.len() > 1 {
         for transport in transports {
             let count = |status| {
@@ -149,7 +156,7 @@ pub fn summary(results: &[FolderResult]) -> String {
             let _ = writeln!(
                 out,
                 "{:<width$}  {p:>6}  {f:>6}  {:>6}",
-                format!("transport {}", transport.name()),
+                transport_label(transport),
                 percent(p, f)
             );
         }
