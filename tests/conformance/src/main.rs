@@ -68,7 +68,19 @@ async fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
         tiers: args.tiers(),
     };
     let transports = args.transports().map_err(anyhow::Error::msg)?;
-    let plans = discovery::discover(&queries_dir, &rows, &selection, &classes);
+    let mut plans = discovery::discover(&queries_dir, &rows, &selection, &classes);
+    if transports.iter().any(|t| *t != transport::Transport::Http) {
+        let extra = discovery::python_only_plans(
+            &queries_dir,
+            scenarios::PYTHON_ONLY_FOLDERS,
+            &rows,
+            &selection,
+            &classes,
+            &plans,
+        );
+        plans.extend(extra);
+        plans.sort_by(|a, b| a.folder.cmp(&b.folder));
+    }
     if args.list {
         for plan in &plans {
             print!("{}", discovery::describe(plan));

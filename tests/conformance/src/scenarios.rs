@@ -16,6 +16,9 @@ use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Duration;
 
+/// Folders with fixtures but no case file, whose tests are all Python (run only as scenarios).
+pub const PYTHON_ONLY_FOLDERS: &[&str] = &["subscriptions/udf_session_args"];
+
 /// How long "no further frame" is watched for.
 pub const QUIET: Duration = Duration::from_secs(1);
 
@@ -55,6 +58,8 @@ pub enum Scenario {
     StreamingStaticData,
     /// A stream whose cursor column has a custom name (`userId`).
     StreamingCustomCursor,
+    /// A live query on a tracked function that takes the whole session as an argument.
+    SessionArgumentFunction,
     Basic(BasicCheck),
 }
 
@@ -144,6 +149,11 @@ pub fn for_folder(folder: &str, admin_secret: bool) -> Vec<PlannedScenario> {
                 &[Transport::Websocket],
             ),
         ],
+        "subscriptions/udf_session_args" => vec![planned(
+            "test_user_defined_function_with_session_argument",
+            Scenario::SessionArgumentFunction,
+            &BOTH,
+        )],
         _ => Vec::new(),
     }
 }
@@ -156,6 +166,7 @@ impl Scenario {
             Scenario::StreamingSteps => streaming_steps(ctx, protocol).await,
             Scenario::StreamingStaticData => streaming_static_data(ctx, protocol).await,
             Scenario::StreamingCustomCursor => streaming_custom_cursor(ctx, protocol).await,
+            Scenario::SessionArgumentFunction => session_argument_function(ctx, protocol).await,
             Scenario::Basic(check) => basic(ctx, protocol, check).await,
         }
     }
@@ -458,6 +469,37 @@ async fn streaming_custom_cursor(
     stop_stream(socket, protocol).await
 }
 
+/// `TestSubscriptionUDFWithSessionArg`: the role and user id come from `connection_init`.
+async fn session_argument_function(
+    ctx: &ScenarioContext<'_>,
+    protocol: WsProtocol,
+) -> Result<(), String> {
+    let mut headers = admin_headers(ctx);
+    headers.push(("x-hasura-role".into(), "user".into()));
+    headers.push(("x-hasura-user-id".into(), "42".into()));
+    let mut socket =
+        WsConnection::connect(ctx.client.base_url(), "/v1/graphql", protocol, ctx.timeout)
+            .await
+            .map_err(|e| e.to_string())?;
+    socket
+        .init(&headers, ctx.timeout)
+        .await
+        .map_err(|e| format!("connection_init: {e}"))?;
+    let payload =
+        json!({"query": "\n  subscription {\n    me {\n      id\n      name\n    }\n  }\n"});
+    send(&mut socket, &protocol.start_frame("1", &payload)).await?;
+    let outcome = match next_data(&mut socket, "1", ctx.timeout).await {
+        Ok(data) => expect_equal(
+            "me",
+            &data,
+            &json!({"me": [{"id": "42", "name": "Charlie"}]}),
+        ),
+        Err(e) => Err(e),
+    };
+    socket.close().await;
+    outcome
+}
+
 async fn run_sql(ctx: &ScenarioContext<'_>, sql: &str) -> Result<(), String> {
     let mut request = Request {
         method: "POST".into(),
@@ -635,6 +677,9 @@ mod tests {
         assert_eq!(for_folder("subscriptions/basic", true).len(), 9);
         assert_eq!(for_folder("subscriptions/streaming", false).len(), 2);
         assert!(for_folder("graphql_query/basic", true).is_empty());
+        for folder in PYTHON_ONLY_FOLDERS {
+            assert!(!for_folder(folder, true).is_empty(), "{folder}");
+        }
     }
 
     #[test]
