@@ -103,7 +103,9 @@ pub fn summary(results: &[FolderResult]) -> String {
     sorted.sort_by(|a, b| a.folder.cmp(&b.folder));
     let transports: BTreeSet<Transport> = results
         .iter()
-        .flat_map(|r| r.cases.iter().map(|c| c.transport))
+        .flat_map(|r| r.cases.iter())
+        .filter(|c| c.status != CaseStatus::NotRunnable)
+        .map(|c| c.transport)
         .collect();
     let transport_label = |t: Transport| format!("transport {}", t.name());
     let width = sorted

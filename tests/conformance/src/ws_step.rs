@@ -1,8 +1,8 @@
 //! A case step replayed over a WebSocket, as `validate.py` (`validate_gql_ws_q`) does: a fresh
 //! socket on the step's endpoint, `connection_init` carrying the request headers in
 //! `payload.headers`, one operation with id `hge_test`, its first result compared with the
-//! expected `response`, then `complete` from the server (websocket transports) or `stop` from
-//! us (the subscription transport). Status codes and response headers do not exist on a socket
+//! expected `response`, then `complete` from the server (websocket transports; after an `error`
+//! frame too, as Hasura sends it) or `stop` from us (the subscription transport). Status codes and response headers do not exist on a socket
 //! and are not checked, as in the harness.
 //!
 //! Which steps go over the socket ([`ws_eligible`]): GraphQL requests (`url` ending in
@@ -171,8 +171,9 @@ async fn exchange(
             .send(&protocol.stop_frame(OPERATION_ID))
             .await
             .map_err(|e| e.to_string())?;
-    } else if kind != "error" {
-        // After an `error` frame the operation is over; after a result `complete` must follow.
+    } else {
+        // Hasura follows the result with `complete`, after an `error` too (in both protocols,
+        // though `graphql-transport-ws` itself does not ask for it), and validate.py checks it.
         let done = socket
             .next_for(OPERATION_ID, timeout)
             .await
