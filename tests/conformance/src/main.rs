@@ -179,6 +179,8 @@ async fn run_plans(
     let mut results = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         match joined {
+            // A folder with nothing to replay over the selected transports says nothing.
+            Ok(result) if result.cases.is_empty() && result.notes.is_empty() => {}
             Ok(result) => {
                 print!("{}", report::folder_table(&result));
                 results.push(result);

@@ -58,7 +58,8 @@ fn replays_over(case: &PlannedCase, steps: &[Step], transport: Transport) -> boo
 }
 
 /// The replays of a folder in order (each case over its transports, then the folder's
-/// Python-only tests), and the results of cases that cannot run.
+/// Python-only tests), and the results of cases that cannot run (reported only when HTTP is
+/// selected: a WebSocket-only run is about the cases it replays).
 fn plan_units<'a>(
     plan: &FolderPlan,
     loaded: &'a [(&'a PlannedCase, CaseFile)],
@@ -118,6 +119,9 @@ fn plan_units<'a>(
     }
     for planned in crate::scenarios::for_folder(&plan.folder, plan.admin_secret) {
         scenario_units(&planned, &mut units);
+    }
+    if !transports.contains(&Transport::Http) {
+        not_runnable.clear();
     }
     (units, not_runnable)
 }
@@ -446,6 +450,96 @@ mod tests {
             CaseFile::Steps(mut steps) => steps.remove(0),
             CaseFile::NotRunnable(r) => panic!("{r}"),
         }
+    }
+
+    fn folder(folder: &str, admin_secret: bool) -> FolderPlan {
+        FolderPlan {
+            folder: folder.into(),
+            dir: PathBuf::from("/nonexistent"),
+            fixtures: crate::style::plan(&crate::style::FixtureFiles::default(), None),
+            class: None,
+            admin_secret,
+            env: Vec::new(),
+            cases: Vec::new(),
+        }
+    }
+
+    fn planned(path: &str, transports: &[&str]) -> PlannedCase {
+        PlannedCase {
+            path: path.into(),
+            file: PathBuf::from(path),
+            transports: transports.iter().map(|t| t.to_string()).collect(),
+        }
+    }
+
+    fn keys(units: &[Unit<'_>]) -> Vec<String> {
+        units
+            .iter()
+            .map(|u| u.transport.result_key(&u.path))
+            .collect()
+    }
+
+    #[test]
+    fn units_follow_class_transports_and_step_kinds() {
+        let query = planned("q/a.yaml", &["http", "websocket"]);
+        let mutation = planned("q/m.yaml", &["http", "websocket"]);
+        let http_only = planned("q/h.yaml", &["http"]);
+        let both = planned("q/s.yaml", &["http", "websocket", "subscription"]);
+        let steps = |query: &str| {
+            CaseFile::Steps(vec![step(&format!(
+                "url: /v1/graphql\nstatus: 200\nresponse: {{data: {{}}}}\nquery: {{query: '{query}'}}\n"
+            ))])
+        };
+        let loaded = vec![
+            (&query, steps("query { a }")),
+            (&mutation, steps("mutation { a }")),
+            (&http_only, steps("query { a }")),
+            (&both, steps("query { a }")),
+        ];
+        let plan = folder("q", false);
+        let (units, skipped) = plan_units(&plan, &loaded, &Transport::ALL);
+        assert!(skipped.is_empty());
+        assert_eq!(
+            keys(&units),
+            vec![
+                "q/a.yaml",
+                "q/a.yaml@websocket",
+                "q/a.yaml@graphql-transport-ws",
+                "q/m.yaml",
+                "q/h.yaml",
+                "q/s.yaml",
+                "q/s.yaml@websocket",
+                "q/s.yaml@graphql-transport-ws",
+                "q/s.yaml@subscription",
+            ]
+        );
+        let (units, _) = plan_units(&plan, &loaded, &[Transport::Http]);
+        assert_eq!(units.len(), 4);
+    }
+
+    #[test]
+    fn scenario_units_need_a_socket_transport() {
+        let steps_file = planned("subscriptions/live_queries/steps.yaml", &["http"]);
+        let loaded = vec![(&steps_file, CaseFile::NotRunnable("step file".into()))];
+        let plan = folder("subscriptions/live_queries", true);
+        let (units, skipped) = plan_units(&plan, &loaded, &[Transport::Http]);
+        assert!(units.is_empty());
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(skipped[0].status, CaseStatus::NotRunnable);
+        let (units, skipped) = plan_units(
+            &plan,
+            &loaded,
+            &[Transport::GraphqlTransportWs, Transport::Subscription],
+        );
+        assert!(skipped.is_empty());
+        assert_eq!(
+            keys(&units),
+            vec!["subscriptions/live_queries/steps.yaml@graphql-transport-ws"]
+        );
+        let basic = folder("subscriptions/basic", true);
+        let (units, _) = plan_units(&basic, &[], &[Transport::Websocket]);
+        assert_eq!(units.len(), 9);
+        assert!(units.iter().all(|u| u.transport == Transport::Websocket));
     }
 
     #[test]
