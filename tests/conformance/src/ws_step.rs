@@ -20,6 +20,9 @@ use std::time::Duration;
 
 const OPERATION_ID: &str = "hge_test";
 
+/// How long `complete` is awaited after an `error` frame.
+const COMPLETE_AFTER_ERROR: Duration = Duration::from_secs(3);
+
 /// The socket protocol of a WebSocket transport (`None` for HTTP).
 pub fn protocol_of(transport: Transport) -> Option<WsProtocol> {
     match transport {
@@ -174,8 +177,14 @@ async fn exchange(
     } else {
         // Hasura follows the result with `complete`, after an `error` too (in both protocols,
         // though `graphql-transport-ws` itself does not ask for it), and validate.py checks it.
+        // It is written right behind the error, so a missing one is not waited for long.
+        let wait = if kind == "error" {
+            timeout.min(COMPLETE_AFTER_ERROR)
+        } else {
+            timeout
+        };
         let done = socket
-            .next_for(OPERATION_ID, timeout)
+            .next_for(OPERATION_ID, wait)
             .await
             .map_err(|e| format!("waiting for complete: {e}"))?;
         if frame_type(&done) != "complete" {
