@@ -102,6 +102,12 @@ impl Sdl {
         }
     }
 
+    pub fn remove_field(&mut self, type_name: &str, name: &str) {
+        if let Some(def) = self.types.get_mut(type_name) {
+            def.fields.remove(name);
+        }
+    }
+
     pub fn value(&mut self, type_name: &str, name: &str, description: Option<String>) {
         if let Some(def) = self.types.get_mut(type_name) {
             def.values.insert(name.to_string(), description);

@@ -10,12 +10,18 @@
 //! Every object keeps fields it does not know in `extra`, so nothing a newer Hasura wrote is lost
 //! on a round trip through graft.
 
+mod action;
 mod names;
 mod permission;
 mod relationship;
 mod source;
 mod table;
 
+pub use action::{
+    ActionArgument, ActionDefinition, ActionEntry, ActionKind, ActionPermission, ActionType,
+    CustomEnum, CustomEnumValue, CustomField, CustomObjectType, CustomScalar, CustomTypes,
+    HeaderSpec, TypeRelationship, TypeRelationshipKind,
+};
 pub use names::{QualifiedFunction, QualifiedTable};
 pub use permission::{
     Columns, DeletePermission, InsertPermission, PermissionEntry, SelectPermission,
@@ -46,6 +52,10 @@ pub struct Metadata {
     pub sources: Vec<Source>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inherited_roles: Vec<InheritedRole>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<ActionEntry>,
+    #[serde(default, skip_serializing_if = "CustomTypes::is_empty")]
+    pub custom_types: CustomTypes,
     #[serde(flatten)]
     pub extra: Extra,
 }
@@ -56,6 +66,8 @@ impl Default for Metadata {
             version: 3,
             sources: Vec::new(),
             inherited_roles: Vec::new(),
+            actions: Vec::new(),
+            custom_types: CustomTypes::default(),
             extra: Extra::new(),
         }
     }
@@ -106,9 +118,10 @@ impl Metadata {
                     configuration: default_source_configuration(),
                     extra: Extra::new(),
                 };
-                let mut rest: Metadata =
-                    serde_json::from_value(Value::Object(map.clone())).unwrap_or_default();
-                rest.version = 3;
+                // What is left (actions, custom types, remote schemas, ...) keeps its v3 shape.
+                map.insert("version".into(), Value::from(3));
+                map.insert("sources".into(), Value::Array(Vec::new()));
+                let mut rest: Metadata = serde_json::from_value(Value::Object(map))?;
                 rest.sources = vec![source];
                 Ok(rest)
             }

@@ -25,7 +25,9 @@ fn v3_document_round_trips_unknown_keys() {
             }],
             "configuration": {"connection_info": {"database_url": "postgres://x"}}
         }],
-        "actions": [{"name": "a"}]
+        "actions": [{"name": "a", "definition": {"output_type": "T", "handler": "http://h",
+                                                 "some_future_key": true}}],
+        "some_future_top_level_key": [{"name": "a"}]
     });
     let metadata = Metadata::from_json(doc.clone()).unwrap();
     assert_eq!(metadata.to_json(), doc);
@@ -33,12 +35,16 @@ fn v3_document_round_trips_unknown_keys() {
 
 #[test]
 fn v2_document_becomes_default_source() {
-    let doc = json!({"version": 2, "tables": [{"table": "author"}], "functions": []});
+    let doc = json!({"version": 2, "tables": [{"table": "author"}], "functions": [],
+                     "actions": [{"name": "a", "definition": {"output_type": "T", "handler": "h"}}],
+                     "custom_types": {"objects": [{"name": "T", "fields": [{"name": "id", "type": "Int"}]}]}});
     assert!(Metadata::from_json(json!({"version": 3})).is_err());
     let metadata = Metadata::from_json(doc).unwrap();
     assert_eq!(metadata.version, 3);
     assert_eq!(metadata.sources[0].name, DEFAULT_SOURCE);
     assert_eq!(metadata.sources[0].tables[0].table.name, "author");
+    assert_eq!(metadata.actions[0].name, "a", "actions survive the upgrade");
+    assert_eq!(metadata.custom_types.objects[0].name, "T");
 }
 
 #[test]

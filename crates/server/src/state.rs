@@ -63,6 +63,8 @@ pub struct AppState {
     pub shutdown: tokio::sync::watch::Sender<bool>,
     /// Open WebSocket connections.
     pub websocket_connections: std::sync::atomic::AtomicUsize,
+    /// Outgoing HTTP (action handlers): one client, so connections are reused.
+    pub http: reqwest::Client,
 }
 
 impl AppState {
@@ -94,7 +96,16 @@ impl AppState {
                 (metadata, version)
             }
         };
+        crate::graphql::async_action::bootstrap(&metadata_pool)
+            .await
+            .map_err(|e| StartError::MetadataDatabase(e.to_string()))?;
         let cache = build_cache(&config, metadata, version, &HashMap::new()).await;
+        let http = reqwest::Client::new();
+        crate::graphql::async_action::resume(
+            http.clone(),
+            metadata_pool.clone(),
+            cache.metadata.actions.clone(),
+        );
         for inconsistency in &cache.inconsistencies {
             tracing::warn!(object = %inconsistency.object, reason = %inconsistency.reason, "inconsistent metadata");
         }
@@ -108,6 +119,7 @@ impl AppState {
             cache_changes: tokio::sync::watch::Sender::new(0),
             shutdown: tokio::sync::watch::Sender::new(false),
             websocket_connections: std::sync::atomic::AtomicUsize::new(0),
+            http,
             config,
         })
     }
@@ -221,6 +233,8 @@ pub async fn build_cache(
     }
     let mut options = schema_options(&output.model, &catalogs, &pools).await;
     options.streaming_subscriptions = config.experimental("streaming_subscriptions");
+    options.actions = metadata.actions.clone();
+    options.custom_types = metadata.custom_types.clone();
     SchemaCache {
         metadata,
         resource_version,

@@ -5,6 +5,7 @@
 //! family then has its own module. Types are created on demand by whoever references them, so
 //! only reachable types exist, as in Hasura.
 
+mod action;
 mod aggregate;
 mod computed;
 mod filter;
@@ -16,6 +17,7 @@ mod order_by;
 mod stream;
 mod update;
 
+pub use action::action_base_type;
 pub use computed::{is_scalar_computed, user_arguments};
 pub use function::{function_field_name, function_return_table};
 pub use mutation::Mutability;
@@ -55,6 +57,9 @@ pub struct SchemaOptions {
     /// `<table>_stream` fields in `subscription_root` (Hasura's experimental feature
     /// `streaming_subscriptions`).
     pub streaming_subscriptions: bool,
+    /// Actions (each shown to admin and the roles it permits) and the custom types they use.
+    pub actions: Vec<graft_metadata::ActionEntry>,
+    pub custom_types: graft_metadata::CustomTypes,
 }
 
 impl Default for SchemaOptions {
@@ -66,6 +71,8 @@ impl Default for SchemaOptions {
             mutability: HashMap::new(),
             use_backend_only_permissions: false,
             streaming_subscriptions: false,
+            actions: Vec::new(),
+            custom_types: graft_metadata::CustomTypes::default(),
         }
     }
 }
@@ -123,6 +130,7 @@ pub fn sdl_for_role(
     let mut builder = Builder::new(source, role, options);
     builder.build_roots();
     builder.build_mutation_root();
+    builder.build_actions(role);
     let mut roots = vec![("query", "query_root")];
     if builder.sdl.contains("mutation_root") {
         roots.push(("mutation", "mutation_root"));

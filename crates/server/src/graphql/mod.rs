@@ -4,6 +4,8 @@
 //! into `{"data": ...}`. Errors are GraphQL errors with Hasura's `extensions.code` and `path`,
 //! returned with HTTP 200 as Hasura does.
 
+mod action;
+pub(crate) mod async_action;
 mod mutation;
 pub mod schemas;
 
@@ -30,11 +32,14 @@ struct GraphqlRequest {
 }
 
 /// A GraphQL error in Hasura's shape.
+#[derive(Debug)]
 pub(crate) struct GraphqlError {
     pub(crate) message: String,
     pub(crate) code: String,
     path: String,
     pub(crate) internal: Option<Box<Value>>,
+    /// Extensions given by someone else (an action handler), sent instead of `{path, code}`.
+    extensions: Option<Box<Value>>,
 }
 
 impl GraphqlError {
@@ -48,6 +53,20 @@ impl GraphqlError {
             code: code.into(),
             path: path.into(),
             internal: None,
+            extensions: None,
+        }
+    }
+
+    /// An error whose `extensions` are given verbatim (an action handler's).
+    pub(crate) fn with_extensions(message: impl Into<String>, extensions: Value) -> Self {
+        let code = extensions
+            .get("code")
+            .and_then(Value::as_str)
+            .unwrap_or("unexpected")
+            .to_string();
+        GraphqlError {
+            extensions: Some(Box::new(extensions)),
+            ..GraphqlError::new(code, "$", message)
         }
     }
 
@@ -58,6 +77,9 @@ impl GraphqlError {
 
     /// The `errors` array alone.
     pub(crate) fn errors(&self) -> Value {
+        if let Some(extensions) = &self.extensions {
+            return json!([{"extensions": extensions, "message": self.message}]);
+        }
         let mut extensions = json!({"path": self.path, "code": self.code});
         if let Some(internal) = &self.internal {
             extensions["internal"] = (**internal).clone();
@@ -94,11 +116,11 @@ pub async fn handler(
         Value::Array(requests) => {
             let mut parts = Vec::with_capacity(requests.len());
             for request in requests {
-                parts.push(answer(&state, &cache, &session, request).await);
+                parts.push(answer(&state, &cache, &session, &headers, request).await);
             }
             format!("[{}]", parts.join(","))
         }
-        request => answer(&state, &cache, &session, request).await,
+        request => answer(&state, &cache, &session, &headers, request).await,
     };
     json_response(StatusCode::OK, body)
 }
@@ -118,9 +140,10 @@ async fn answer(
     state: &AppState,
     cache: &SchemaCache,
     session: &Session,
+    headers: &HeaderMap,
     request: Value,
 ) -> String {
-    match execute(state, cache, session, request, false).await {
+    match execute(state, cache, session, headers, request, false).await {
         Ok(Outcome::Body(body)) => body,
         Ok(Outcome::Subscription(_)) => GraphqlError::new("unexpected", "$", "subscription").body(),
         Err(error) => error.body(),
@@ -141,6 +164,7 @@ pub(crate) async fn execute(
     state: &AppState,
     cache: &SchemaCache,
     session: &Session,
+    headers: &HeaderMap,
     request: Value,
     subscribe: bool,
 ) -> Result<Outcome, GraphqlError> {
@@ -195,6 +219,22 @@ pub(crate) async fn execute(
         let answer = Arc::new(graft_gql::introspect(&schema, &operation).to_string());
         schemas::store_introspection(cache, key, answer.clone());
         return Ok(Outcome::Body(answer.as_ref().clone()));
+    }
+    if operation
+        .root_fields
+        .iter()
+        .any(|f| action::is_action_field(cache, f))
+    {
+        let call = action::ActionCall {
+            state,
+            cache,
+            session,
+            query: &query,
+            client_headers: headers,
+        };
+        return action::execute_with_actions(&call, &schema, &operation)
+            .await
+            .map(Outcome::Body);
     }
     let data = if operation.kind == OperationKind::Mutation {
         mutation::run(state, cache, session, &operation).await?
@@ -263,7 +303,7 @@ fn backend_only(session: &Session) -> bool {
 }
 
 /// Translates the operation's database fields to one statement and runs it.
-async fn run_query(
+pub(crate) async fn run_query(
     state: &AppState,
     cache: &SchemaCache,
     session: &Session,

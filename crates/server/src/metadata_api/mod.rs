@@ -6,7 +6,9 @@
 //! new metadata stored and the schema swapped, so a failed `bulk` leaves the metadata as it was.
 //! (SQL run by `run_sql` inside a failed bulk is not undone: each `run_sql` commits on its own.)
 
+mod actions;
 mod args;
+mod conflicts;
 mod data;
 mod objects;
 mod permissions;
@@ -317,6 +319,12 @@ async fn run_command(
         "get_inconsistent_metadata" => Ok(objects::inconsistent_metadata(working)),
         "drop_inconsistent_metadata" => objects::drop_inconsistent_metadata(working),
         "get_catalog_state" => objects::get_catalog_state(working).await,
+        "set_custom_types" => actions::set_custom_types(working, args).await,
+        "create_action" => actions::create_action(working, args).await,
+        "update_action" => actions::update_action(working, args).await,
+        "drop_action" => actions::drop_action(working, args),
+        "create_action_permission" => actions::create_action_permission(working, args),
+        "drop_action_permission" => actions::drop_action_permission(working, args),
         "set_catalog_state" => objects::set_catalog_state(working, args).await,
         other => Err(ApiError::new(
             "not-supported",

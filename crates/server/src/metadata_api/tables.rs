@@ -85,6 +85,10 @@ pub async fn track(working: &mut Working<'_>, args: &Value) -> Result<Value, Api
     entry.configuration = extra.configuration;
     working.source_mut(&source)?.tables.push(entry);
     working.check_consistent(&before)?;
+    if let Err(conflict) = super::conflicts::check_root_fields(working) {
+        working.source_mut(&source)?.tables.pop();
+        return Err(conflict);
+    }
     Ok(success())
 }
 

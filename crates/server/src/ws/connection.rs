@@ -46,6 +46,8 @@ struct Connection {
     messages: ServerMessages,
     upgrade_headers: HeaderMap,
     session: Option<Session>,
+    /// The headers the session came from (forwarded to action handlers that ask for them).
+    headers: HeaderMap,
     /// When the session's credentials expire (a JWT's `exp`): the connection closes then.
     expires_at: Option<tokio::time::Instant>,
     operations: HashMap<String, LiveOperation>,
@@ -69,6 +71,7 @@ pub(super) async fn run(
         messages: ServerMessages(protocol),
         upgrade_headers,
         session: None,
+        headers: HeaderMap::new(),
         expires_at: None,
         operations: HashMap::new(),
         events,
@@ -183,6 +186,7 @@ impl Connection {
         {
             Ok((session, expires)) => {
                 self.session = Some(session);
+                self.headers = headers;
                 self.expires_at = expires.map(|at| {
                     let left = at
                         .duration_since(std::time::SystemTime::now())
@@ -248,7 +252,16 @@ impl Connection {
             return vec![self.error(&id, &error)];
         }
         let cache = self.state.current();
-        match graphql::execute(&self.state, &cache, &session, request.clone(), true).await {
+        match graphql::execute(
+            &self.state,
+            &cache,
+            &session,
+            &self.headers,
+            request.clone(),
+            true,
+        )
+        .await
+        {
             Ok(Outcome::Body(body)) => self.once(&id, &body),
             Ok(Outcome::Subscription(operation)) => {
                 match self.translate(&session, &operation) {
@@ -259,8 +272,15 @@ impl Connection {
                     }
                     Ok(None) => {
                         // Only introspection fields: answered once, like a query.
-                        let answer =
-                            graphql::execute(&self.state, &cache, &session, request, false).await;
+                        let answer = graphql::execute(
+                            &self.state,
+                            &cache,
+                            &session,
+                            &self.headers,
+                            request,
+                            false,
+                        )
+                        .await;
                         match answer {
                             Ok(Outcome::Body(body)) => self.once(&id, &body),
                             Ok(Outcome::Subscription(_)) => Vec::new(),
@@ -395,8 +415,15 @@ impl Connection {
             let Some(request) = self.operations.get(&id).map(|op| op.request.clone()) else {
                 continue;
             };
-            let outcome =
-                graphql::execute(&self.state, &cache, &session, request.clone(), true).await;
+            let outcome = graphql::execute(
+                &self.state,
+                &cache,
+                &session,
+                &self.headers,
+                request.clone(),
+                true,
+            )
+            .await;
             let renewed = match outcome {
                 Ok(Outcome::Subscription(operation)) => self.translate(&session, &operation),
                 Ok(Outcome::Body(_)) => Ok(None),

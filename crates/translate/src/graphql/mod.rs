@@ -21,10 +21,12 @@ pub(crate) mod filter;
 pub(crate) mod function;
 pub(crate) mod json_path;
 pub(crate) mod order_by;
+mod related;
 pub(crate) mod select;
 mod stream;
 
 pub use error::GraphqlError;
+pub use related::{RelatedFetch, translate_related};
 pub use stream::{StreamStatement, translate_stream_query};
 
 use crate::boolexp::SqlContext;
