@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, unit + end-to-end tests (each starts its own
 # PostgreSQL from the machine's server binaries), and the Hasura conformance cases checked
-# against the known-failures list. Needs Rust and the PostgreSQL server binaries; nothing else.
+# against the known-failures list, and the Node subscription-client test. Needs Rust, the
+# PostgreSQL server binaries, and Node.js with npm (packages come from the npm registry).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,17 @@ cargo run --release -q -p graft-conformance -- \
   --data "$DATA" \
   --known-failures tests/conformance/known_failures.tsv \
   --json target/conformance-results.json
+
+echo "== conformance over WebSockets (GraphQL cases whose pytest class lists them, subscription scenarios)"
+cargo run --release -q -p graft-conformance -- \
+  --data "$DATA" \
+  --transport websocket,graphql-transport-ws,subscription \
+  --known-failures tests/conformance/known_failures.tsv \
+  --json target/conformance-ws-results.json
+
+echo "== Node subscription clients (graphql-ws, subscriptions-transport-ws) against graft"
+(cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
+GRAFT_BIN=target/release/graft tests/node/run.sh
 
 echo "== unit and end-to-end tests"
 log="$(mktemp)"

@@ -1,5 +1,6 @@
 //! Command-line options.
 
+use crate::transport::Transport;
 use clap::Parser;
 use std::path::PathBuf;
 
@@ -52,6 +53,14 @@ pub struct Args {
     #[arg(long)]
     pub list: bool,
 
+    /// Transports each GraphQL case is replayed over, comma-separated: `http`, `websocket`
+    /// (legacy `graphql-ws`), `graphql-transport-ws`, `subscription` (the query as a live
+    /// subscription). A case runs over a WebSocket transport only when its pytest class lists
+    /// it (Appendix A); the subscription step files and protocol checks need one of the first
+    /// two. Default: `http`.
+    #[arg(long = "transport", value_delimiter = ',', default_value = "http")]
+    pub transports: Vec<String>,
+
     /// Where graft logs go; default: `target/conformance-logs` (next to the build directory).
     #[arg(long)]
     pub log_dir: Option<PathBuf>,
@@ -65,6 +74,25 @@ impl Args {
 
     pub fn tiers(&self) -> Vec<String> {
         clean(&self.tier)
+    }
+
+    /// The selected transports in the order given, without repeats; an unknown name is an
+    /// error that lists the known ones.
+    pub fn transports(&self) -> Result<Vec<Transport>, String> {
+        let mut selected = Vec::new();
+        for name in clean(&self.transports) {
+            let transport = Transport::parse(&name).ok_or_else(|| {
+                let known: Vec<&str> = Transport::ALL.iter().map(|t| t.name()).collect();
+                format!("unknown transport {name:?} (known: {})", known.join(", "))
+            })?;
+            if !selected.contains(&transport) {
+                selected.push(transport);
+            }
+        }
+        if selected.is_empty() {
+            return Err("--transport needs at least one transport".into());
+        }
+        Ok(selected)
     }
 }
 
@@ -99,6 +127,19 @@ mod tests {
         assert_eq!(args.tiers(), vec!["T1", "T2-feature"]);
         assert_eq!(args.jobs, 2);
         assert!(!args.strict);
+        assert_eq!(args.transports().unwrap(), vec![Transport::Http]);
         assert!(Args::try_parse_from(["graft-conformance"]).is_err());
+        let args = Args::try_parse_from([
+            "graft-conformance",
+            "--data",
+            "d",
+            "--transport",
+            "http,websocket,graphql-transport-ws,subscription,http",
+        ])
+        .unwrap();
+        assert_eq!(args.transports().unwrap(), Transport::ALL.to_vec());
+        let bad = Args::try_parse_from(["graft-conformance", "--data", "d", "--transport", "ws"])
+            .unwrap();
+        assert!(bad.transports().unwrap_err().contains("websocket"));
     }
 }

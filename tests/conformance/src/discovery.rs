@@ -18,6 +18,8 @@ pub struct PlannedCase {
     /// Path under `queries/`.
     pub path: String,
     pub file: PathBuf,
+    /// The transports its pytest classes list (Appendix A), e.g. `http`, `websocket`.
+    pub transports: Vec<String>,
 }
 
 /// Everything needed to run one folder.
@@ -111,6 +113,35 @@ fn folder_plan(
         }
     }
     let class = best.and_then(|(name, _)| classes.get(name)).cloned();
+    let mut folder_plan = settings_plan(queries_dir, folder, class);
+    folder_plan.cases = rows
+        .iter()
+        .map(|row| {
+            let mut transports: Vec<String> = Vec::new();
+            for name in row.class_names() {
+                for transport in classes
+                    .get(name)
+                    .map(|c| &c.transports)
+                    .into_iter()
+                    .flatten()
+                {
+                    if !transports.contains(transport) {
+                        transports.push(transport.clone());
+                    }
+                }
+            }
+            PlannedCase {
+                path: row.path.clone(),
+                file: queries_dir.join(&row.path),
+                transports,
+            }
+        })
+        .collect();
+    folder_plan
+}
+
+/// A folder's plan without cases: fixtures, admin secret and environment from `class`.
+fn settings_plan(queries_dir: &Path, folder: String, class: Option<ClassInfo>) -> FolderPlan {
     let dir = queries_dir.join(&folder);
     let fixtures = plan(&FixtureFiles::in_dir(&dir), class.as_ref());
     let admin_secret = class.as_ref().is_some_and(|c| c.has_marker("admin_secret"));
@@ -126,13 +157,6 @@ fn folder_plan(
                 .collect()
         })
         .unwrap_or_default();
-    let cases = rows
-        .iter()
-        .map(|row| PlannedCase {
-            path: row.path.clone(),
-            file: queries_dir.join(&row.path),
-        })
-        .collect();
     FolderPlan {
         folder,
         dir,
@@ -140,8 +164,37 @@ fn folder_plan(
         class,
         admin_secret,
         env,
-        cases,
+        cases: Vec::new(),
     }
+}
+
+/// Plans for `folders` that hold no case file, only fixtures for tests written in Python (see
+/// [`crate::scenarios::PYTHON_ONLY_FOLDERS`]): those with a selected manifest row and no plan
+/// yet, with the settings of the class whose folder it is. Returned sorted by folder.
+pub fn python_only_plans(
+    queries_dir: &Path,
+    folders: &[&str],
+    rows: &[ManifestRow],
+    selection: &Selection,
+    classes: &HashMap<String, ClassInfo>,
+    existing: &[FolderPlan],
+) -> Vec<FolderPlan> {
+    folders
+        .iter()
+        .filter(|folder| !existing.iter().any(|p| p.folder == **folder))
+        .filter(|folder| {
+            rows.iter()
+                .any(|r| r.path.starts_with(&format!("{folder}/")) && selection.selects(r))
+        })
+        .map(|folder| {
+            let class = classes
+                .values()
+                .filter(|c| c.folder.as_deref() == Some(*folder))
+                .min_by(|a, b| a.name.cmp(&b.name))
+                .cloned();
+            settings_plan(queries_dir, folder.to_string(), class)
+        })
+        .collect()
 }
 
 /// A plan in a few lines, for `--list`: folder, style, class, settings, fixture calls, and
@@ -237,7 +290,7 @@ sec/dead.yaml\tT1\tpublic\tcase\tdead\t1\tt::TestSec\n",
 | TestRelay | queries/relay/basic | postgres | per_class_tests_db_state | http | 1 |\n\
 | TestMut | queries/mut | postgres | use_mutation_fixtures | http | 1 |\n\
 | TestOther | queries/elsewhere | postgres | per_method_tests_db_state | http | 1 |\n\
-| TestSec | queries/sec/ | postgres | per_method_tests_db_state, admin_secret, env HASURA_GRAPHQL_UNAUTHORIZED_ROLE | http | 1 |\n",
+| TestSec | queries/sec/ | postgres | per_method_tests_db_state, admin_secret, env HASURA_GRAPHQL_UNAUTHORIZED_ROLE | http,websocket,subscription (per method) | 1 |\n",
         );
         let plans = discover(q, &manifest, &Selection::default(), &classes);
         let folders: Vec<&str> = plans.iter().map(|p| p.folder.as_str()).collect();
@@ -247,12 +300,18 @@ sec/dead.yaml\tT1\tpublic\tcase\tdead\t1\tt::TestSec\n",
         assert_eq!(relay.cases.len(), 2);
         assert_eq!(relay.fixtures.lifecycle, Lifecycle::PerClass);
         assert_eq!(relay.class.as_ref().unwrap().name, "TestRelay");
+        assert_eq!(relay.cases[0].transports, vec!["http"]);
+        assert!(relay.cases[1].transports.is_empty());
 
         assert_eq!(plans[1].fixtures.lifecycle, Lifecycle::Mutation);
         assert!(plans[0].fixtures.once_before.is_empty());
 
         let sec = &plans[3];
         assert_eq!(sec.cases.len(), 1);
+        assert_eq!(
+            sec.cases[0].transports,
+            vec!["http", "websocket", "subscription"]
+        );
         assert!(sec.admin_secret);
         assert_eq!(sec.fixtures.lifecycle, Lifecycle::PerMethod);
         assert_eq!(
@@ -273,6 +332,26 @@ sec/dead.yaml\tT1\tpublic\tcase\tdead\t1\tt::TestSec\n",
             &classes,
         );
         assert_eq!(filtered.len(), 1);
+        let extra = python_only_plans(
+            q,
+            &["relay/basic", "udf"],
+            &parse_manifest(
+                "path\ttier\tsplit\tkind\tlive_or_dead\trequests\tpytest_classes\n\
+udf/setup.yaml\tT2\tpublic\tsetup\tlive\t0\tt::TestUdf\n",
+            )
+            .unwrap(),
+            &Selection::default(),
+            &parse_class_tables(
+                "| class | folder | backends | fixtures / markers | transports | tests |\n\
+|---|---|---|---|---|---|\n\
+| TestUdf | queries/udf | postgres | per_class_tests_db_state, admin_secret | http | 1 |\n",
+            ),
+            &plans,
+        );
+        assert_eq!(extra.len(), 1);
+        assert_eq!(extra[0].folder, "udf");
+        assert!(extra[0].admin_secret);
+        assert!(extra[0].cases.is_empty());
         // Without the class table, files decide.
         let plans = discover(q, &manifest, &Selection::default(), &HashMap::new());
         assert_eq!(plans[1].fixtures.lifecycle, Lifecycle::Mutation);

@@ -115,6 +115,7 @@ mod tests {
     fn result(path: &str, status: CaseStatus, reason: &str) -> CaseResult {
         CaseResult {
             path: path.into(),
+            transport: crate::transport::Transport::Http,
             folder: "f".into(),
             status,
             reason: reason.into(),

@@ -8,9 +8,11 @@
 //! harness did. Out: a table per folder, a summary table, and as the very last line
 //! `N passed, N failed`; optionally a JSON file of every case and a known-failures check.
 //!
-//! It sits outside the request pipeline: it only talks to `graft serve` over HTTP, so it is the
-//! end-to-end measure of compatibility. Websocket and subscription transports and the helper
-//! webhook servers are not implemented yet (see [`transport::Transport`]).
+//! It sits outside the request pipeline: it only talks to `graft serve` over HTTP and
+//! WebSockets, so it is the end-to-end measure of compatibility. `--transport` replays GraphQL
+//! cases over `graphql-ws`, `graphql-transport-ws` and as live subscriptions too (see
+//! [`transport::Transport`], [`ws_step`], [`scenarios`]). The helper webhook servers are not
+//! implemented yet.
 
 mod action_handler;
 mod appendix;
@@ -25,9 +27,12 @@ mod known_failures;
 mod manifest;
 mod report;
 mod runner;
+mod scenarios;
 mod selset;
 mod style;
 mod transport;
+mod ws;
+mod ws_step;
 
 use anyhow::{Context, bail};
 use clap::Parser;
@@ -63,7 +68,20 @@ async fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
         prefixes: args.prefixes(),
         tiers: args.tiers(),
     };
-    let plans = discovery::discover(&queries_dir, &rows, &selection, &classes);
+    let transports = args.transports().map_err(anyhow::Error::msg)?;
+    let mut plans = discovery::discover(&queries_dir, &rows, &selection, &classes);
+    if transports.iter().any(|t| *t != transport::Transport::Http) {
+        let extra = discovery::python_only_plans(
+            &queries_dir,
+            scenarios::PYTHON_ONLY_FOLDERS,
+            &rows,
+            &selection,
+            &classes,
+            &plans,
+        );
+        plans.extend(extra);
+        plans.sort_by(|a, b| a.folder.cmp(&b.folder));
+    }
     if args.list {
         for plan in &plans {
             print!("{}", discovery::describe(plan));
@@ -88,7 +106,7 @@ async fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
     let results = if plans.is_empty() {
         Vec::new()
     } else {
-        run_plans(&args, plans).await?
+        run_plans(&args, plans, transports).await?
     };
 
     let all_cases: Vec<report::CaseResult> = results.iter().flat_map(|r| r.cases.clone()).collect();
@@ -120,6 +138,7 @@ async fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
 async fn run_plans(
     args: &cli::Args,
     plans: Vec<discovery::FolderPlan>,
+    transports: Vec<transport::Transport>,
 ) -> anyhow::Result<Vec<report::FolderResult>> {
     let graft_bin = match &args.graft_bin {
         Some(path) => path.clone(),
@@ -145,6 +164,8 @@ async fn run_plans(
         },
         request_timeout: Duration::from_secs(60),
         health_timeout: Duration::from_secs(30),
+        transports,
+        frame_timeout: Duration::from_secs(15),
     });
     let permits = Arc::new(tokio::sync::Semaphore::new(args.jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
@@ -159,6 +180,8 @@ async fn run_plans(
     let mut results = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         match joined {
+            // A folder with nothing to replay over the selected transports says nothing.
+            Ok(result) if result.cases.is_empty() && result.notes.is_empty() => {}
             Ok(result) => {
                 print!("{}", report::folder_table(&result));
                 results.push(result);

@@ -1,7 +1,10 @@
-//! Results and their presentation: a table per folder, a summary of all folders, the final
-//! `N passed, N failed` line, and the JSON file of every case result.
+//! Results and their presentation: a table per folder, a summary of all folders, totals per
+//! transport when more than one ran, the final `N passed, N failed` line, and the JSON file of
+//! every case result.
 
+use crate::transport::Transport;
 use serde::Serialize;
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -28,8 +31,10 @@ pub enum CaseStatus {
 /// The result of one case file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseResult {
-    /// Path under `queries/`, as in the manifest.
+    /// Path under `queries/`, as in the manifest, with `@<transport>` for every transport but
+    /// HTTP (see [`Transport::result_key`]); the key of the known-failures list.
     pub path: String,
+    pub transport: Transport,
     pub folder: String,
     pub status: CaseStatus,
     /// Why it failed or was not runnable; empty on pass.
@@ -96,9 +101,22 @@ pub fn folder_table(result: &FolderResult) -> String {
 pub fn summary(results: &[FolderResult]) -> String {
     let mut sorted: Vec<&FolderResult> = results.iter().collect();
     sorted.sort_by(|a, b| a.folder.cmp(&b.folder));
+    let transports: BTreeSet<Transport> = results
+        .iter()
+        .flat_map(|r| r.cases.iter())
+        .filter(|c| c.status != CaseStatus::NotRunnable)
+        .map(|c| c.transport)
+        .collect();
+    let transport_label = |t: Transport| format!("transport {}", t.name());
     let width = sorted
         .iter()
         .map(|r| r.folder.chars().count())
+        .chain(
+            transports
+                .iter()
+                .filter(|_| transports.len() > 1)
+                .map(|t| transport_label(*t).len()),
+        )
         .max()
         .unwrap_or(6)
         .max(6);
@@ -127,6 +145,24 @@ pub fn summary(results: &[FolderResult]) -> String {
         "TOTAL",
         percent(passed, failed)
     );
+    if transports.len() > 1 {
+        for transport in transports {
+            let count = |status| {
+                results
+                    .iter()
+                    .flat_map(|r| r.cases.iter())
+                    .filter(|c| c.transport == transport && c.status == status)
+                    .count()
+            };
+            let (p, f) = (count(CaseStatus::Pass), count(CaseStatus::Fail));
+            let _ = writeln!(
+                out,
+                "{:<width$}  {p:>6}  {f:>6}  {:>6}",
+                transport_label(transport),
+                percent(p, f)
+            );
+        }
+    }
     let _ = write!(out, "{passed} passed, {failed} failed");
     out
 }
@@ -156,6 +192,7 @@ fn one_line(text: &str, max: usize) -> String {
 #[derive(Serialize)]
 struct JsonCase<'a> {
     path: &'a str,
+    transport: &'static str,
     folder: &'a str,
     status: CaseStatus,
     reason: &'a str,
@@ -170,6 +207,7 @@ pub fn to_json(results: &[FolderResult]) -> Result<String, ReportError> {
         .flat_map(|folder| folder.cases.iter())
         .map(|case| JsonCase {
             path: &case.path,
+            transport: case.transport.name(),
             folder: &case.folder,
             status: case.status,
             reason: &case.reason,
@@ -196,6 +234,7 @@ mod tests {
     fn case(path: &str, status: CaseStatus, reason: &str) -> CaseResult {
         CaseResult {
             path: path.into(),
+            transport: Transport::Http,
             folder: "v1/select".into(),
             status,
             reason: reason.into(),
@@ -245,6 +284,24 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[1].starts_with("a/first"));
         assert!(lines[2].contains("50.0"));
+        assert!(!text.contains("transport"));
+        let mut two = sample();
+        two[1].cases.push(CaseResult {
+            path: "a/first/x.yaml@websocket".into(),
+            transport: Transport::Websocket,
+            ..case("a/first/x.yaml", CaseStatus::Fail, "closed")
+        });
+        let text = summary(&two);
+        assert!(text.contains("transport http"));
+        let ws_line = text
+            .lines()
+            .find(|l| l.starts_with("transport websocket"))
+            .unwrap();
+        assert_eq!(
+            ws_line.split_whitespace().collect::<Vec<_>>(),
+            vec!["transport", "websocket", "0", "1", "0.0"]
+        );
+        assert_eq!(text.lines().last().unwrap(), "2 passed, 2 failed");
     }
 
     #[test]

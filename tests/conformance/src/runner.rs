@@ -1,5 +1,10 @@
 //! Running one folder: a fresh database, one engine, the fixture life-cycle around the case
 //! files, and each case's steps checked in order (a case passes iff every step passes).
+//!
+//! A case is replayed once per selected transport that its pytest class lists (HTTP always),
+//! each replay a result of its own with the fixtures of one test method around it, as pytest's
+//! `transport` parametrization did. Subscription step files and the Python-only protocol
+//! checks run as [`Scenario`]s over the WebSocket transports.
 
 use crate::case_file::{CaseFile, Step, load_case};
 use crate::compare::{CompareOptions, StepVerdict, check_step, compact, is_error_body};
@@ -8,7 +13,9 @@ use crate::discovery::{FolderPlan, PlannedCase};
 use crate::engine::{Engine, EngineConfig, log_path_for, random_secret};
 use crate::fixtures::{run_all, run_teardowns};
 use crate::report::{CaseResult, CaseStatus, FolderResult};
+use crate::scenarios::{PlannedScenario, Scenario, ScenarioContext};
 use crate::transport::{HttpClient, Reply, Request, Transport};
+use crate::ws_step::{send_step, socket_expectation, ws_eligible};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -20,11 +27,103 @@ pub struct RunContext {
     pub compare: CompareOptions,
     pub request_timeout: Duration,
     pub health_timeout: Duration,
+    /// The transports selected on the command line, HTTP first when present.
+    pub transports: Vec<Transport>,
+    /// How long a socket waits for one expected frame.
+    pub frame_timeout: Duration,
 }
 
-struct LoadedCase<'a> {
-    case: &'a PlannedCase,
-    steps: Vec<Step>,
+/// What one replay does.
+enum Work<'a> {
+    Steps(&'a [Step]),
+    Scenario(Scenario),
+}
+
+/// One result to produce: a case (or Python-only test) over one transport.
+struct Unit<'a> {
+    /// Path under `queries/` without the transport.
+    path: String,
+    transport: Transport,
+    work: Work<'a>,
+}
+
+/// Whether a case's steps are replayed over `transport`.
+fn replays_over(case: &PlannedCase, steps: &[Step], transport: Transport) -> bool {
+    transport == Transport::Http
+        || (case
+            .transports
+            .iter()
+            .any(|t| t == transport.appendix_name())
+            && steps.iter().any(|step| ws_eligible(step, transport)))
+}
+
+/// The replays of a folder in order (each case over its transports, then the folder's
+/// Python-only tests), and the results of cases that cannot run (reported only when HTTP is
+/// selected: a WebSocket-only run is about the cases it replays).
+fn plan_units<'a>(
+    plan: &FolderPlan,
+    loaded: &'a [(&'a PlannedCase, CaseFile)],
+    transports: &[Transport],
+) -> (Vec<Unit<'a>>, Vec<CaseResult>) {
+    let mut units = Vec::new();
+    let mut not_runnable = Vec::new();
+    let scenario_units = |planned: &PlannedScenario, units: &mut Vec<Unit<'a>>| {
+        let mut any = false;
+        for transport in transports.iter().filter(|t| planned.transports.contains(t)) {
+            units.push(Unit {
+                path: planned.path.clone(),
+                transport: *transport,
+                work: Work::Scenario(planned.scenario),
+            });
+            any = true;
+        }
+        any
+    };
+    for (case, file) in loaded {
+        if let Some(planned) = crate::scenarios::for_case_file(&case.path) {
+            if !scenario_units(&planned, &mut units) {
+                not_runnable.push(case_result(
+                    plan,
+                    &case.path,
+                    Transport::Http,
+                    CaseStatus::NotRunnable,
+                    "subscription steps over a WebSocket: run with --transport websocket or graphql-transport-ws".into(),
+                    Vec::new(),
+                    Duration::ZERO,
+                ));
+            }
+            continue;
+        }
+        match file {
+            CaseFile::Steps(steps) => {
+                for transport in transports {
+                    if replays_over(case, steps, *transport) {
+                        units.push(Unit {
+                            path: case.path.clone(),
+                            transport: *transport,
+                            work: Work::Steps(steps),
+                        });
+                    }
+                }
+            }
+            CaseFile::NotRunnable(reason) => not_runnable.push(case_result(
+                plan,
+                &case.path,
+                Transport::Http,
+                CaseStatus::NotRunnable,
+                reason.clone(),
+                Vec::new(),
+                Duration::ZERO,
+            )),
+        }
+    }
+    for planned in crate::scenarios::for_folder(&plan.folder, plan.admin_secret) {
+        scenario_units(&planned, &mut units);
+    }
+    if !transports.contains(&Transport::Http) {
+        not_runnable.clear();
+    }
+    (units, not_runnable)
 }
 
 /// Runs one folder; `index` makes its database name (`conf_<index>`) unique in the run.
@@ -35,30 +134,24 @@ pub async fn run_folder(ctx: &RunContext, plan: &FolderPlan, index: usize) -> Fo
         cases: Vec::new(),
         notes: Vec::new(),
     };
-    let mut runnable = Vec::new();
-    for case in &plan.cases {
-        match load_case(&case.file) {
-            CaseFile::Steps(steps) => runnable.push(LoadedCase { case, steps }),
-            CaseFile::NotRunnable(reason) => result.cases.push(case_result(
-                plan,
-                case,
-                CaseStatus::NotRunnable,
-                reason,
-                Vec::new(),
-                Duration::ZERO,
-            )),
-        }
-    }
-    if runnable.is_empty() {
+    let loaded: Vec<(&PlannedCase, CaseFile)> = plan
+        .cases
+        .iter()
+        .map(|case| (case, load_case(&case.file)))
+        .collect();
+    let (units, not_runnable) = plan_units(plan, &loaded, &ctx.transports);
+    result.cases.extend(not_runnable);
+    if units.is_empty() {
         return result;
     }
     let db_name = format!("conf_{index}");
-    let outcome = run_with_engine(ctx, plan, &db_name, &runnable, &mut result).await;
+    let outcome = run_with_engine(ctx, plan, &db_name, &units, &mut result).await;
     if let Err(reason) = outcome {
-        for loaded in &runnable {
+        for unit in &units {
             result.cases.push(case_result(
                 plan,
-                loaded.case,
+                &unit.path,
+                unit.transport,
                 CaseStatus::Fail,
                 reason.clone(),
                 Vec::new(),
@@ -72,11 +165,22 @@ pub async fn run_folder(ctx: &RunContext, plan: &FolderPlan, index: usize) -> Fo
     if let Err(e) = ctx.db.drop_database(&db_name).await {
         result.notes.push(format!("cannot drop {db_name}: {e}"));
     }
+    // Manifest order, each case's transports together; Python-only tests last.
     let order: Vec<&str> = plan.cases.iter().map(|c| c.path.as_str()).collect();
+    result.cases.sort_by_key(|c| {
+        let base = base_path(c);
+        order.iter().position(|p| *p == base).unwrap_or(order.len())
+    });
     result
-        .cases
-        .sort_by_key(|c| order.iter().position(|p| *p == c.path));
-    result
+}
+
+/// A result's case path without its transport suffix.
+fn base_path(result: &CaseResult) -> &str {
+    let suffix = format!("@{}", result.transport.name());
+    match result.transport {
+        Transport::Http => &result.path,
+        _ => result.path.strip_suffix(&suffix).unwrap_or(&result.path),
+    }
 }
 
 /// Starts the engine and runs the cases; `Err` = every runnable case fails with that reason.
@@ -84,7 +188,7 @@ async fn run_with_engine(
     ctx: &RunContext,
     plan: &FolderPlan,
     db_name: &str,
-    runnable: &[LoadedCase<'_>],
+    units: &[Unit<'_>],
     result: &mut FolderResult,
 ) -> Result<(), String> {
     let database_url = ctx
@@ -116,27 +220,19 @@ async fn run_with_engine(
         let _ = engine.stop().await;
         return Err(format!("engine not healthy: {e}"));
     }
-    let outcome = run_cases(
-        ctx,
-        plan,
-        &engine,
-        admin_secret.as_deref(),
-        runnable,
-        result,
-    )
-    .await;
+    let outcome = run_units(ctx, plan, &engine, admin_secret.as_deref(), units, result).await;
     if let Some(note) = engine.stop().await {
         result.notes.push(note);
     }
     outcome
 }
 
-async fn run_cases(
+async fn run_units(
     ctx: &RunContext,
     plan: &FolderPlan,
     engine: &Engine,
     admin_secret: Option<&str>,
-    runnable: &[LoadedCase<'_>],
+    units: &[Unit<'_>],
     result: &mut FolderResult,
 ) -> Result<(), String> {
     let client =
@@ -145,21 +241,32 @@ async fn run_cases(
     run_all(&client, &plan.dir, &fixtures.once_before, admin_secret)
         .await
         .map_err(|e| e.to_string())?;
-    for loaded in runnable {
+    for unit in units {
         let started = Instant::now();
         let mut warnings = Vec::new();
         let outcome = match run_all(&client, &plan.dir, &fixtures.before_each, admin_secret).await {
             Err(e) => Err(e.to_string()),
-            Ok(()) => {
-                run_steps(
-                    &client,
-                    &loaded.steps,
-                    admin_secret,
-                    ctx.compare,
-                    &mut warnings,
-                )
-                .await
-            }
+            Ok(()) => match &unit.work {
+                Work::Steps(steps) => {
+                    let replay = Replay {
+                        client: &client,
+                        admin_secret,
+                        options: ctx.compare,
+                        transport: unit.transport,
+                        frame_timeout: ctx.frame_timeout,
+                    };
+                    run_steps(&replay, steps, &mut warnings).await
+                }
+                Work::Scenario(scenario) => {
+                    let scenario_ctx = ScenarioContext {
+                        client: &client,
+                        admin_secret,
+                        dir: &plan.dir,
+                        timeout: ctx.frame_timeout,
+                    };
+                    scenario.run(&scenario_ctx, unit.transport).await
+                }
+            },
         };
         for failure in run_teardowns(&client, &plan.dir, &fixtures.after_each, admin_secret).await {
             warnings.push(failure);
@@ -170,7 +277,8 @@ async fn run_cases(
         };
         result.cases.push(case_result(
             plan,
-            loaded.case,
+            &unit.path,
+            unit.transport,
             status,
             reason,
             warnings,
@@ -183,24 +291,41 @@ async fn run_cases(
     Ok(())
 }
 
-/// Runs the steps of one case in order; the first failing step fails the case.
+/// How the steps of one case are replayed.
+pub struct Replay<'a> {
+    pub client: &'a HttpClient,
+    pub admin_secret: Option<&'a str>,
+    pub options: CompareOptions,
+    pub transport: Transport,
+    pub frame_timeout: Duration,
+}
+
+/// Runs the steps of one case in order; the first failing step fails the case. Steps that go
+/// over a socket (see [`ws_eligible`]) carry their headers, admin secret included, in
+/// `connection_init`; the admin-secret refusal checks stay on HTTP, as in `validate.py`.
 pub async fn run_steps(
-    client: &HttpClient,
+    replay: &Replay<'_>,
     steps: &[Step],
-    admin_secret: Option<&str>,
-    options: CompareOptions,
     warnings: &mut Vec<String>,
 ) -> Result<(), String> {
+    let client = replay.client;
     let total = steps.len();
     for (index, step) in steps.iter().enumerate() {
+        let over_socket =
+            replay.transport != Transport::Http && ws_eligible(step, replay.transport);
+        let via = if over_socket {
+            format!(" over {}", replay.transport.name())
+        } else {
+            String::new()
+        };
         let label = format!(
-            "step {}/{total} {} {}",
+            "step {}/{total} {} {}{via}",
             index + 1,
             step.method_name(),
             step.url
         );
         let mut request = Request::from_step(step);
-        if let Some(secret) = admin_secret {
+        if let Some(secret) = replay.admin_secret {
             if index == 0 {
                 check_secret_required(client, step, &request)
                     .await
@@ -208,11 +333,25 @@ pub async fn run_steps(
             }
             request.set_header("X-Hasura-Admin-Secret", secret);
         }
-        let reply = client
-            .send_over(Transport::Http, &request)
+        let (expectation, reply) = if over_socket {
+            let reply = send_step(
+                client.base_url(),
+                step,
+                &request.headers,
+                replay.transport,
+                replay.frame_timeout,
+            )
             .await
             .map_err(|e| format!("{label}: {e}"))?;
-        match check_step(step, &reply, options) {
+            (socket_expectation(step), reply)
+        } else {
+            let reply = client
+                .send(&request)
+                .await
+                .map_err(|e| format!("{label}: {e}"))?;
+            (step.clone(), reply)
+        };
+        match check_step(&expectation, &reply, replay.options) {
             StepVerdict::Pass => {}
             StepVerdict::PassWithWarning(warning) => warnings.push(format!("{label}: {warning}")),
             StepVerdict::Fail(reason) => return Err(format!("{label}: {reason}")),
@@ -239,7 +378,7 @@ async fn check_secret_required(
         ("with a wrong admin secret", &wrong),
     ] {
         let reply = client
-            .send_over(Transport::Http, attempt)
+            .send(attempt)
             .await
             .map_err(|e| format!("request {what}: {e}"))?;
         if !is_refusal(step, &reply) {
@@ -262,14 +401,16 @@ pub fn is_refusal(step: &Step, reply: &Reply) -> bool {
 
 fn case_result(
     plan: &FolderPlan,
-    case: &PlannedCase,
+    path: &str,
+    transport: Transport,
     status: CaseStatus,
     reason: String,
     warnings: Vec<String>,
     duration: Duration,
 ) -> CaseResult {
     CaseResult {
-        path: case.path.clone(),
+        path: transport.result_key(path),
+        transport,
         folder: plan.folder.clone(),
         status,
         reason,
@@ -309,6 +450,96 @@ mod tests {
             CaseFile::Steps(mut steps) => steps.remove(0),
             CaseFile::NotRunnable(r) => panic!("{r}"),
         }
+    }
+
+    fn folder(folder: &str, admin_secret: bool) -> FolderPlan {
+        FolderPlan {
+            folder: folder.into(),
+            dir: PathBuf::from("/nonexistent"),
+            fixtures: crate::style::plan(&crate::style::FixtureFiles::default(), None),
+            class: None,
+            admin_secret,
+            env: Vec::new(),
+            cases: Vec::new(),
+        }
+    }
+
+    fn planned(path: &str, transports: &[&str]) -> PlannedCase {
+        PlannedCase {
+            path: path.into(),
+            file: PathBuf::from(path),
+            transports: transports.iter().map(|t| t.to_string()).collect(),
+        }
+    }
+
+    fn keys(units: &[Unit<'_>]) -> Vec<String> {
+        units
+            .iter()
+            .map(|u| u.transport.result_key(&u.path))
+            .collect()
+    }
+
+    #[test]
+    fn units_follow_class_transports_and_step_kinds() {
+        let query = planned("q/a.yaml", &["http", "websocket"]);
+        let mutation = planned("q/m.yaml", &["http", "websocket"]);
+        let http_only = planned("q/h.yaml", &["http"]);
+        let both = planned("q/s.yaml", &["http", "websocket", "subscription"]);
+        let steps = |query: &str| {
+            CaseFile::Steps(vec![step(&format!(
+                "url: /v1/graphql\nstatus: 200\nresponse: {{data: {{}}}}\nquery: {{query: '{query}'}}\n"
+            ))])
+        };
+        let loaded = vec![
+            (&query, steps("query { a }")),
+            (&mutation, steps("mutation { a }")),
+            (&http_only, steps("query { a }")),
+            (&both, steps("query { a }")),
+        ];
+        let plan = folder("q", false);
+        let (units, skipped) = plan_units(&plan, &loaded, &Transport::ALL);
+        assert!(skipped.is_empty());
+        assert_eq!(
+            keys(&units),
+            vec![
+                "q/a.yaml",
+                "q/a.yaml@websocket",
+                "q/a.yaml@graphql-transport-ws",
+                "q/m.yaml",
+                "q/h.yaml",
+                "q/s.yaml",
+                "q/s.yaml@websocket",
+                "q/s.yaml@graphql-transport-ws",
+                "q/s.yaml@subscription",
+            ]
+        );
+        let (units, _) = plan_units(&plan, &loaded, &[Transport::Http]);
+        assert_eq!(units.len(), 4);
+    }
+
+    #[test]
+    fn scenario_units_need_a_socket_transport() {
+        let steps_file = planned("subscriptions/live_queries/steps.yaml", &["http"]);
+        let loaded = vec![(&steps_file, CaseFile::NotRunnable("step file".into()))];
+        let plan = folder("subscriptions/live_queries", true);
+        let (units, skipped) = plan_units(&plan, &loaded, &[Transport::Http]);
+        assert!(units.is_empty());
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(skipped[0].status, CaseStatus::NotRunnable);
+        let (units, skipped) = plan_units(
+            &plan,
+            &loaded,
+            &[Transport::GraphqlTransportWs, Transport::Subscription],
+        );
+        assert!(skipped.is_empty());
+        assert_eq!(
+            keys(&units),
+            vec!["subscriptions/live_queries/steps.yaml@graphql-transport-ws"]
+        );
+        let basic = folder("subscriptions/basic", true);
+        let (units, _) = plan_units(&basic, &[], &[Transport::Websocket]);
+        assert_eq!(units.len(), 9);
+        assert!(units.iter().all(|u| u.transport == Transport::Websocket));
     }
 
     #[test]

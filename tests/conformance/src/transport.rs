@@ -1,8 +1,8 @@
 //! Sending a case request to the engine and reading the reply.
 //!
-//! Only HTTP exists today. The original suite also replays GraphQL cases over a websocket
-//! (Apollo `graphql-ws`) and as live subscriptions; those become further [`Transport`]
-//! variants, each answering with the same [`Reply`].
+//! HTTP lives here; the WebSocket transports (HARNESS 4.1: a GraphQL case replayed over a
+//! socket, or turned into a live subscription) are in [`crate::ws_step`], and answer with the
+//! same [`Reply`] so one comparison serves all of them.
 
 use crate::case_file::{Step, python_str};
 use serde_json::Value;
@@ -24,9 +24,59 @@ pub enum TransportError {
 }
 
 /// How a request reaches the engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Transport {
     Http,
+    /// The legacy `graphql-ws` protocol: `start`, first `data`/`error`, then `complete`.
+    Websocket,
+    /// The same over `graphql-transport-ws`: `subscribe`, first `next`/`error`, `complete`.
+    GraphqlTransportWs,
+    /// The query turned into `subscription @_multiple_top_level_fields {...}` over `graphql-ws`:
+    /// the first pushed result is the answer, then `stop`.
+    Subscription,
+}
+
+impl Transport {
+    pub const ALL: [Transport; 4] = [
+        Transport::Http,
+        Transport::Websocket,
+        Transport::GraphqlTransportWs,
+        Transport::Subscription,
+    ];
+
+    /// The name on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Http => "http",
+            Transport::Websocket => "websocket",
+            Transport::GraphqlTransportWs => "graphql-transport-ws",
+            Transport::Subscription => "subscription",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Transport> {
+        Transport::ALL
+            .into_iter()
+            .find(|t| t.name().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// The Appendix-A transport a class must list for a case to run over this one: the
+    /// `graphql-transport-ws` replay follows the classes that list `websocket`.
+    pub fn appendix_name(self) -> &'static str {
+        match self {
+            Transport::GraphqlTransportWs => "websocket",
+            other => other.name(),
+        }
+    }
+
+    /// The key of a case result in reports and the known-failures list: the case path for
+    /// HTTP, `path@transport` otherwise.
+    pub fn result_key(self, path: &str) -> String {
+        match self {
+            Transport::Http => path.to_string(),
+            other => format!("{path}@{}", other.name()),
+        }
+    }
 }
 
 /// What the engine answered.
@@ -202,15 +252,9 @@ impl HttpClient {
         })
     }
 
-    /// Sends a request over a transport; only HTTP exists today.
-    pub async fn send_over(
-        &self,
-        transport: Transport,
-        request: &Request,
-    ) -> Result<Reply, TransportError> {
-        match transport {
-            Transport::Http => self.send(request).await,
-        }
+    /// The engine's base URL (`http://127.0.0.1:port`).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
     }
 }
 
@@ -276,6 +320,21 @@ mod tests {
         assert_eq!(parse_body(b""), Value::Null);
         assert_eq!(parse_body(b"{\"a\":1}"), json!({"a": 1}));
         assert_eq!(parse_body(b"oops"), json!("oops"));
+    }
+
+    #[test]
+    fn transport_names_and_keys() {
+        for transport in Transport::ALL {
+            assert_eq!(Transport::parse(transport.name()), Some(transport));
+        }
+        assert_eq!(Transport::parse(" WebSocket"), Some(Transport::Websocket));
+        assert_eq!(Transport::parse("grpc"), None);
+        assert_eq!(Transport::Http.result_key("a/b.yaml"), "a/b.yaml");
+        assert_eq!(
+            Transport::GraphqlTransportWs.result_key("a/b.yaml"),
+            "a/b.yaml@graphql-transport-ws"
+        );
+        assert_eq!(Transport::GraphqlTransportWs.appendix_name(), "websocket");
     }
 
     #[test]
