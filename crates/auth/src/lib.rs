@@ -32,6 +32,7 @@ pub use config::{
 };
 pub use error::AuthError;
 pub use graft_schema::Session;
+pub use webhook::IGNORED_HEADERS;
 
 use admin_secret::{AdminSecrets, SentSecret};
 use http::HeaderMap;

@@ -22,8 +22,9 @@ use crate::error::AuthError;
 use crate::jwt::jwks::expiry_from_headers;
 use crate::session::{ROLE_HEADER, make_session};
 
-/// Dropped from GET forwarding: they describe the client's request, not the client.
-const IGNORED_HEADERS: &[&str] = &[
+/// Client headers never forwarded to a webhook (the auth hook's GET mode, actions'
+/// `forward_client_headers`): they describe the client's request, not the client.
+pub const IGNORED_HEADERS: &[&str] = &[
     "content-length",
     "content-md5",
     "user-agent",

@@ -1,7 +1,7 @@
 //! Actions and custom types: GraphQL fields answered by an HTTP handler, and the types they
 //! take and return (`create_action`, `set_custom_types`, `actions.yaml`/`actions.graphql`).
 
-use crate::{Extra, QualifiedTable};
+use crate::{Extra, HeaderConf, QualifiedTable};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -52,7 +52,7 @@ pub struct ActionDefinition {
     /// A URL, or a template such as `{{ACTION_BASE_URL}}/path` read from the environment.
     pub handler: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub headers: Vec<HeaderSpec>,
+    pub headers: Vec<HeaderConf>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub forward_client_headers: bool,
     /// Seconds to wait for the handler (Hasura's default: 30).
@@ -82,16 +82,6 @@ pub struct ActionArgument {
     pub ty: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-}
-
-/// A header sent to a webhook: a literal `value` or `value_from_env`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HeaderSpec {
-    pub name: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value_from_env: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -21,7 +21,7 @@ mod table;
 pub use action::{
     ActionArgument, ActionDefinition, ActionEntry, ActionKind, ActionPermission, ActionType,
     CustomEnum, CustomEnumValue, CustomField, CustomObjectType, CustomScalar, CustomTypes,
-    HeaderSpec, TypeRelationship, TypeRelationshipKind,
+    TypeRelationship, TypeRelationshipKind,
 };
 pub use event_trigger::{
     CronTrigger, EventRetryConf, EventTrigger, EventTriggerDefinition, HeaderConf, OperationSpec,

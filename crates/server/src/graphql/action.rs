@@ -26,24 +26,6 @@ use std::time::Duration;
 /// Hasura's default handler timeout.
 const DEFAULT_TIMEOUT_SECS: u64 = 30;
 
-/// Client headers never forwarded to a handler (Hasura's list).
-const NOT_FORWARDED: [&str; 14] = [
-    "content-length",
-    "content-md5",
-    "user-agent",
-    "host",
-    "origin",
-    "referer",
-    "accept",
-    "accept-encoding",
-    "accept-language",
-    "accept-datetime",
-    "cache-control",
-    "connection",
-    "dnt",
-    "content-type",
-];
-
 /// Whether a root field is answered by an action (a call, or an async action's result).
 pub(crate) fn is_action_field(cache: &SchemaCache, field: &Field) -> bool {
     find(cache, field).is_some()
@@ -272,7 +254,7 @@ pub(crate) async fn call_handler(
     let mut request = http.post(&url).timeout(timeout).json(&payload);
     if definition.forward_client_headers {
         for (name, value) in client_headers {
-            if !NOT_FORWARDED.contains(&name.as_str()) {
+            if !graft_auth::IGNORED_HEADERS.contains(&name.as_str()) {
                 request = request.header(name, value);
             }
         }
@@ -316,28 +298,8 @@ pub(crate) async fn call_handler(
 
 /// `{{NAME}}` in a handler URL is the environment variable NAME.
 fn resolve_template(template: &str) -> Result<String, GraphqlError> {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find("}}") else {
-            out.push_str(&rest[start..]);
-            return Ok(out);
-        };
-        let name = after[..end].trim();
-        let value = std::env::var(name).map_err(|_| {
-            GraphqlError::new(
-                "not-found",
-                "$",
-                format!("environment variable \"{name}\" not set"),
-            )
-        })?;
-        out.push_str(&value);
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
-    Ok(out)
+    graft_events::webhook::expand_env_template(template)
+        .map_err(|e| GraphqlError::new("not-found", "$", e.to_string()))
 }
 
 /// reqwest's message names the URL, which may carry credentials from the environment.

@@ -65,12 +65,7 @@ pub(crate) async fn enqueue(
         .filter_map(|(k, v)| Some((k.to_string(), Value::String(v.to_str().ok()?.to_string()))))
         .collect();
     let session = json!(call.session.variables);
-    let client = call
-        .state
-        .metadata_pool
-        .get()
-        .await
-        .map_err(|e| GraphqlError::new("unexpected", "$", format!("metadata database: {e}")))?;
+    let client = metadata_client(call).await?;
     let row = client
         .query_one(
             "INSERT INTO hdb_catalog.hdb_action_log
@@ -182,12 +177,7 @@ pub(crate) async fn result(
     let Some(id) = field.arguments.get("id").and_then(Value::as_str) else {
         return Ok(Value::Null);
     };
-    let client = call
-        .state
-        .metadata_pool
-        .get()
-        .await
-        .map_err(|e| GraphqlError::new("unexpected", "$", format!("metadata database: {e}")))?;
+    let client = metadata_client(call).await?;
     let row = client
         .query_opt(
             "SELECT id::text, to_json(created_at), errors, response_payload, session_variables
@@ -225,6 +215,14 @@ pub(crate) async fn result(
         object.insert(selected.alias.clone(), value);
     }
     Ok(Value::Object(object))
+}
+
+async fn metadata_client(call: &ActionCall<'_>) -> Result<deadpool_postgres::Object, GraphqlError> {
+    call.state
+        .metadata_pool
+        .get()
+        .await
+        .map_err(|e| GraphqlError::new("unexpected", "$", format!("metadata database: {e}")))
 }
 
 /// The result of a request is for the role (and user) that made it, and for admins.

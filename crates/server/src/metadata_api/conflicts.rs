@@ -14,16 +14,6 @@ const QUERY_KINDS: [RootFieldKind; 3] = [
     RootFieldKind::SelectAggregate,
 ];
 
-const MUTATION_KINDS: [MutationFieldKind; 7] = [
-    MutationFieldKind::Insert,
-    MutationFieldKind::InsertOne,
-    MutationFieldKind::Update,
-    MutationFieldKind::UpdateByPk,
-    MutationFieldKind::UpdateMany,
-    MutationFieldKind::Delete,
-    MutationFieldKind::DeleteByPk,
-];
-
 /// Checks the working metadata: actions first, then tables in order, as Hasura lists them.
 pub fn check_root_fields(working: &Working<'_>) -> Result<(), ApiError> {
     let resolved = graft_schema::resolve(&working.metadata, &working.catalogs);
@@ -48,7 +38,7 @@ pub fn check_root_fields(working: &Working<'_>) -> Result<(), ApiError> {
                 by.clone(),
             )?;
         }
-        for kind in MUTATION_KINDS {
+        for kind in MutationFieldKind::ALL {
             let name = mutation_root_field(table, &names, kind).name;
             fields.claim("mutation_root", name, by.clone())?;
         }
