@@ -66,6 +66,7 @@ pub async fn create_action(working: &mut Working<'_>, args: &Value) -> Result<Va
     check_action(working, &definition)
         .await
         .map_err(|reason| ApiError::new("not-supported", reason).at("$.args"))?;
+    check_async_relationships(working, &name, &definition)?;
     working.metadata.actions.push(ActionEntry {
         name,
         definition,
@@ -184,6 +185,41 @@ fn check_headers(definition: &ActionDefinition) -> Result<(), ApiError> {
         }
     }
     Ok(())
+}
+
+/// Hasura's rule: the output object of an asynchronous action may not have both relationships
+/// and fields of object types.
+fn check_async_relationships(
+    working: &Working<'_>,
+    name: &str,
+    definition: &ActionDefinition,
+) -> Result<(), ApiError> {
+    if definition.kind() != ActionKind::Asynchronous {
+        return Ok(());
+    }
+    let types = &working.metadata.custom_types;
+    let output = action_base_type(&definition.output_type);
+    let Some(object) = types.objects.iter().find(|o| o.name == output) else {
+        return Ok(());
+    };
+    if object.relationships.is_empty() {
+        return Ok(());
+    }
+    let nested = object.fields.iter().find(|f| {
+        let base = action_base_type(&f.ty);
+        types.objects.iter().any(|o| o.name == base)
+    });
+    match nested {
+        Some(field) => Err(ApiError::new(
+            "invalid-configuration",
+            format!(
+                "Inconsistent object: in action \"{name}\"; Async action relations cannot be used with object fields: \"{}\"",
+                field.name
+            ),
+        )
+        .at("$.args")),
+        None => Ok(()),
+    }
 }
 
 /// Checks an action's argument and output types against the custom types.
