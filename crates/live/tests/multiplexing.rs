@@ -162,3 +162,62 @@ async fn a_failing_statement_reaches_its_subscribers_as_an_error() {
         .unwrap();
     assert!(matches!(event.result, LiveResult::Error(_)));
 }
+
+#[tokio::test]
+async fn a_lost_database_is_retried_without_losing_subscribers() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = |port| graft_pgtemp::ClusterOptions {
+        data_dir: dir.path().join("data"),
+        port,
+        binaries: None,
+    };
+    let cluster = Cluster::start(options(None)).await.unwrap();
+    let port = cluster.port();
+    let url = cluster.url("postgres");
+    let pool = graft_execute::connect_pool(&url, 2).await.unwrap();
+    pool.get()
+        .await
+        .unwrap()
+        .batch_execute("CREATE TABLE item (id int primary key); INSERT INTO item VALUES (1);")
+        .await
+        .unwrap();
+    let live = Multiplexer::new(LiveConfig {
+        refetch_interval: Duration::from_millis(100),
+        batch_size: 10,
+    });
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let _subscription = live.subscribe(
+        "default",
+        pool.clone(),
+        Arc::from(SQL),
+        vec![Some("0".to_string())],
+        Sink {
+            sender: tx,
+            tag: Arc::from("s"),
+        },
+    );
+    assert_eq!(next(&mut rx).await.1, r#"{"data":[1]}"#);
+
+    // The database goes away: polls fail quietly, the subscriber stays.
+    cluster.stop().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(live.stats().subscribers, 1);
+
+    // It comes back: the next change arrives.
+    let _cluster = Cluster::start(options(Some(port))).await.unwrap();
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .execute("INSERT INTO item VALUES (2)", &[])
+        .await
+        .unwrap();
+    loop {
+        let (_, data) = next(&mut rx).await;
+        if data == r#"{"data":[1, 2]}"# {
+            break;
+        }
+        assert_eq!(data, r#"{"data":[1]}"#, "only the old or the new result");
+    }
+}
