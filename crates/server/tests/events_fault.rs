@@ -12,7 +12,7 @@ use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-const CHANGES: i32 = 2_000;
+const CHANGES: i32 = 10_000;
 const PER_TRANSACTION: i32 = 10;
 
 async fn prepare(graft: &Graft, receiver: &Receiver, num_retries: u32) {
