@@ -13,6 +13,7 @@ use super::{
 };
 use crate::state::{AppState, SchemaCache};
 use axum::http::HeaderMap;
+use graft_events::transform::{RequestTransform, TemplateContext, render_json};
 use graft_gql::Field;
 use graft_gql::apollo_compiler::Schema;
 use graft_gql::apollo_compiler::validation::Valid;
@@ -236,13 +237,6 @@ pub(crate) async fn call_handler(
     client_headers: &HeaderMap,
 ) -> Result<Value, GraphqlError> {
     let definition = &action.definition;
-    if definition.request_transform.is_some() || definition.response_transform.is_some() {
-        return Err(GraphqlError::new(
-            "not-supported",
-            "$",
-            "request and response transforms of actions are not supported by graft yet",
-        ));
-    }
     let url = resolve_template(&definition.handler)?;
     let payload = json!({
         "action": {"name": action.name},
@@ -250,12 +244,14 @@ pub(crate) async fn call_handler(
         "session_variables": session_variables,
         "request_query": query,
     });
-    let timeout = Duration::from_secs(definition.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS));
-    let mut request = http.post(&url).timeout(timeout).json(&payload);
+    let session = json!(session_variables);
+    let mut headers: Vec<(String, String)> = Vec::new();
     if definition.forward_client_headers {
         for (name, value) in client_headers {
-            if !graft_auth::IGNORED_HEADERS.contains(&name.as_str()) {
-                request = request.header(name, value);
+            if !graft_auth::IGNORED_HEADERS.contains(&name.as_str())
+                && let Ok(value) = value.to_str()
+            {
+                headers.push((name.to_string(), value.to_string()));
             }
         }
     }
@@ -271,7 +267,35 @@ pub(crate) async fn call_handler(
             })?,
             (None, None) => continue,
         };
-        request = request.header(header.name.as_str(), value);
+        headers.push((header.name.clone(), value));
+    }
+    let (method, url, body, headers) = match &definition.request_transform {
+        Some(transform) => {
+            let transform: RequestTransform = serde_json::from_value(transform.clone())
+                .map_err(|e| transform_error(&e.to_string()))?;
+            let context = TemplateContext {
+                body: &payload,
+                base_url: &url,
+                session_variables: &session,
+            };
+            let out = transform
+                .apply(&context, &headers)
+                .map_err(|e| transform_error(&e.to_string()))?;
+            let body = out.body.unwrap_or_else(|| payload.to_string().into_bytes());
+            (out.method, out.url, body, out.headers)
+        }
+        None => (None, url, payload.to_string().into_bytes(), headers),
+    };
+    let method = reqwest::Method::from_bytes(method.as_deref().unwrap_or("POST").as_bytes())
+        .map_err(|e| transform_error(&e.to_string()))?;
+    let timeout = Duration::from_secs(definition.timeout.unwrap_or(DEFAULT_TIMEOUT_SECS));
+    let mut request = http
+        .request(method, &url)
+        .timeout(timeout)
+        .header("Content-Type", "application/json")
+        .body(body);
+    for (name, value) in headers {
+        request = request.header(name, value);
     }
     let exception = |e: reqwest::Error| {
         GraphqlError::new(
@@ -284,16 +308,43 @@ pub(crate) async fn call_handler(
     let status = response.status();
     let body = response.bytes().await.map_err(exception)?;
     let parsed: Result<Value, _> = serde_json::from_slice(&body);
-    if status.is_success() {
-        return parsed.map_err(|_| {
-            GraphqlError::new(
-                "unexpected",
-                "$",
-                "invalid json returned by the action webhook",
-            )
-        });
+    if !status.is_success() {
+        return Err(handler_error(status.as_u16(), parsed.ok()));
     }
-    Err(handler_error(status.as_u16(), parsed.ok()))
+    let answer = parsed.map_err(|_| {
+        GraphqlError::new(
+            "unexpected",
+            "$",
+            "invalid json returned by the action webhook",
+        )
+    })?;
+    // `response_transform`: the answer rewritten by its body template.
+    let template = definition
+        .response_transform
+        .as_ref()
+        .and_then(|t| t.get("body"))
+        .filter(|b| b.get("action").and_then(Value::as_str) == Some("transform"))
+        .and_then(|b| b.get("template"))
+        .and_then(Value::as_str);
+    match template {
+        Some(template) => {
+            let context = TemplateContext {
+                body: &answer,
+                base_url: &url,
+                session_variables: &session,
+            };
+            render_json(template, &context).map_err(|e| transform_error(&e.to_string()))
+        }
+        None => Ok(answer),
+    }
+}
+
+fn transform_error(reason: &str) -> GraphqlError {
+    GraphqlError::new(
+        "unexpected",
+        "$",
+        format!("the action's transform failed: {reason}"),
+    )
 }
 
 /// `{{NAME}}` in a handler URL is the environment variable NAME.
