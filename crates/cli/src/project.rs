@@ -61,7 +61,10 @@ impl std::fmt::Debug for ProjectConfig {
         f.debug_struct("ProjectConfig")
             .field("version", &self.version)
             .field("endpoint", &self.endpoint)
-            .field("admin_secret", &self.admin_secret.as_ref().map(|_| "<hidden>"))
+            .field(
+                "admin_secret",
+                &self.admin_secret.as_ref().map(|_| "<hidden>"),
+            )
             .field("metadata_directory", &self.metadata_directory)
             .field("migrations_directory", &self.migrations_directory)
             .field("seeds_directory", &self.seeds_directory)
@@ -126,7 +129,8 @@ impl Project {
             ),
             None => INIT_CONFIG.to_string(),
         };
-        let project_files = metadata_dir::render(&serde_json::json!({"version": 3, "sources": []}))?;
+        let project_files =
+            metadata_dir::render(&serde_json::json!({"version": 3, "sources": []}))?;
         metadata_dir::write_dir(&root.join("metadata"), &project_files)?;
         for dir in ["migrations", "seeds"] {
             let path = root.join(dir);

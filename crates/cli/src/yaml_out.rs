@@ -61,7 +61,9 @@ fn write_sequence(out: &mut String, items: &[Value], indent: usize, first_inline
         }
         out.push_str("- ");
         match item {
-            Value::Object(inner) if !inner.is_empty() => write_mapping(out, inner, indent + 2, true),
+            Value::Object(inner) if !inner.is_empty() => {
+                write_mapping(out, inner, indent + 2, true)
+            }
             Value::Array(inner) if !inner.is_empty() => {
                 write_sequence(out, inner, indent + 2, true)
             }

@@ -91,7 +91,10 @@ pub fn check_object(value: &Value, allowed: &[&str], place: &str) -> Result<(), 
 fn qualified(name: &Value) -> String {
     match name {
         Value::Object(map) => {
-            let schema = map.get("schema").and_then(Value::as_str).unwrap_or("public");
+            let schema = map
+                .get("schema")
+                .and_then(Value::as_str)
+                .unwrap_or("public");
             let table = map.get("name").and_then(Value::as_str).unwrap_or("?");
             format!("{schema}.{table}")
         }

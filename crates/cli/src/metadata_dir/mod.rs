@@ -286,9 +286,13 @@ fn render_sources(sources: &Value, files: &mut FileSet) -> Result<(), MetadataDi
         }
         let tables = render_objects(source.get("tables"), name, "tables", "table", files);
         out.insert("tables".to_string(), tables.unwrap_or(json!([])));
-        if let Some(functions) =
-            render_objects(source.get("functions"), name, "functions", "function", files)
-        {
+        if let Some(functions) = render_objects(
+            source.get("functions"),
+            name,
+            "functions",
+            "function",
+            files,
+        ) {
             out.insert("functions".to_string(), functions);
         } else if let Some(v) = source.get("functions") {
             out.insert("functions".to_string(), v.clone());
@@ -397,7 +401,10 @@ pub fn diff(from: &FileSet, to: &FileSet, from_label: &str, to_label: &str) -> S
         }
         let text = similar::TextDiff::from_lines(old, new)
             .unified_diff()
-            .header(&format!("{from_label}/{name}"), &format!("{to_label}/{name}"))
+            .header(
+                &format!("{from_label}/{name}"),
+                &format!("{to_label}/{name}"),
+            )
             .to_string();
         out.push_str(&text);
     }

@@ -112,7 +112,10 @@ fn broken_include_and_unknown_keys_are_refused() {
     write_dir(&dir, &render(&sample()).unwrap()).unwrap();
     std::fs::remove_file(dir.join("databases/default/tables/public_t2.yaml")).unwrap();
     let error = read_dir(&dir).unwrap_err().to_string();
-    assert!(error.contains("broken !include \"public_t2.yaml\""), "{error}");
+    assert!(
+        error.contains("broken !include \"public_t2.yaml\""),
+        "{error}"
+    );
 
     write_dir(&dir, &render(&sample()).unwrap()).unwrap();
     std::fs::write(
@@ -121,7 +124,10 @@ fn broken_include_and_unknown_keys_are_refused() {
     )
     .unwrap();
     let error = read_dir(&dir).unwrap_err().to_string();
-    assert!(error.contains("unknown key \"select_permission\""), "{error}");
+    assert!(
+        error.contains("unknown key \"select_permission\""),
+        "{error}"
+    );
     assert!(error.contains("public.t2"), "{error}");
 }
 

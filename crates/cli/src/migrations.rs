@@ -1,0 +1,245 @@
+//! Migration folders on disk: `migrations/<database>/<version>_<name>/` holding `up.sql` and
+//! `down.sql` (or the older `up.yaml`/`down.yaml`, a list of v1 query commands). The version is
+//! a millisecond timestamp, as the Hasura CLI makes them, so versions sort by creation time.
+//!
+//! A squashed migration also holds `squash.yaml` listing the versions it replaces, so a
+//! database that already ran those is not made to run the squash again.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrationsError {
+    #[error("could not read {path}: {message}")]
+    Read { path: PathBuf, message: String },
+    #[error("could not write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}: expected a list of commands")]
+    YamlShape(PathBuf),
+    #[error(
+        "migration name {0:?} is not allowed: use letters, digits, '_' and '-' (it becomes a folder name)"
+    )]
+    BadName(String),
+    #[error("no migration with version {version} for database \"{database}\"")]
+    NotFound { database: String, version: u64 },
+}
+
+/// One direction of a migration.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    Sql(String),
+    /// v1 query commands (`run_sql`, `track_table`, ...) from `up.yaml`/`down.yaml`.
+    Commands(Vec<Value>),
+}
+
+impl Step {
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Step::Sql(sql) => sql.trim().is_empty(),
+            Step::Commands(commands) => commands.is_empty(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Migration {
+    pub version: u64,
+    pub name: String,
+    pub dir: PathBuf,
+    pub up: Option<Step>,
+    pub down: Option<Step>,
+    /// Versions this migration replaced (`migrate squash`).
+    pub squashed: Vec<u64>,
+}
+
+/// The databases that have a migrations folder.
+pub fn databases(migrations_dir: &Path) -> Result<Vec<String>, MigrationsError> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(migrations_dir) else {
+        return Ok(out);
+    };
+    for entry in entries.flatten() {
+        if entry.path().is_dir() {
+            out.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The database's migrations in version order. Entries that are not `<digits>_<name>` folders
+/// (a `.gitkeep`, a README) are not migrations and are skipped, as the Hasura CLI does.
+pub fn list(migrations_dir: &Path, database: &str) -> Result<Vec<Migration>, MigrationsError> {
+    let dir = migrations_dir.join(database);
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(out);
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !path.is_dir() {
+            continue;
+        }
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some((version, name)) = parse_dir_name(&file_name) else {
+            continue;
+        };
+        out.push(read(&path, version, name)?);
+    }
+    out.sort_by_key(|m| m.version);
+    Ok(out)
+}
+
+fn parse_dir_name(name: &str) -> Option<(u64, String)> {
+    let (digits, rest) = name.split_once('_').unwrap_or((name, ""));
+    let version = digits.parse().ok()?;
+    Some((version, rest.to_string()))
+}
+
+fn read(dir: &Path, version: u64, name: String) -> Result<Migration, MigrationsError> {
+    let squashed = match read_text(&dir.join("squash.yaml"))? {
+        Some(text) => {
+            let value: Value =
+                serde_yaml_ng::from_str(&text).map_err(|e| MigrationsError::Read {
+                    path: dir.join("squash.yaml"),
+                    message: e.to_string(),
+                })?;
+            value
+                .get("squashed_versions")
+                .and_then(Value::as_array)
+                .map(|versions| versions.iter().filter_map(Value::as_u64).collect())
+                .unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
+    Ok(Migration {
+        version,
+        name,
+        up: read_step(dir, "up")?,
+        down: read_step(dir, "down")?,
+        dir: dir.to_path_buf(),
+        squashed,
+    })
+}
+
+fn read_step(dir: &Path, direction: &str) -> Result<Option<Step>, MigrationsError> {
+    if let Some(sql) = read_text(&dir.join(format!("{direction}.sql")))? {
+        return Ok(Some(Step::Sql(sql)));
+    }
+    let path = dir.join(format!("{direction}.yaml"));
+    let Some(text) = read_text(&path)? else {
+        return Ok(None);
+    };
+    if text.trim().is_empty() {
+        return Ok(Some(Step::Commands(Vec::new())));
+    }
+    let value: Value = serde_yaml_ng::from_str(&text).map_err(|e| MigrationsError::Read {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    match value {
+        Value::Array(commands) => Ok(Some(Step::Commands(commands))),
+        Value::Null => Ok(Some(Step::Commands(Vec::new()))),
+        _ => Err(MigrationsError::YamlShape(path)),
+    }
+}
+
+fn read_text(path: &Path) -> Result<Option<String>, MigrationsError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(MigrationsError::Read {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }),
+    }
+}
+
+/// A new version: now in milliseconds, past every existing one (two creates in the same
+/// millisecond still get distinct, ordered versions).
+pub fn next_version(existing: &[Migration]) -> u64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let last = existing.iter().map(|m| m.version).max().unwrap_or(0);
+    now.max(last + 1)
+}
+
+pub fn check_name(name: &str) -> Result<(), MigrationsError> {
+    let ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(MigrationsError::BadName(name.to_string()))
+    }
+}
+
+/// Writes `<version>_<name>/up.sql` and `down.sql` (and `squash.yaml` when given), into a
+/// staging folder first so a failure leaves no half-written migration behind.
+pub fn create(
+    migrations_dir: &Path,
+    database: &str,
+    name: &str,
+    up_sql: &str,
+    down_sql: &str,
+    squashed: &[u64],
+) -> Result<Migration, MigrationsError> {
+    check_name(name)?;
+    let existing = list(migrations_dir, database)?;
+    let version = next_version(&existing);
+    let db_dir = migrations_dir.join(database);
+    let final_dir = db_dir.join(format!("{version}_{name}"));
+    let staging = db_dir.join(format!(".{version}_{name}.new"));
+    let write_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| MigrationsError::Write { path, source }
+    };
+    std::fs::create_dir_all(&staging).map_err(write_err(&staging))?;
+    let result = (|| {
+        std::fs::write(staging.join("up.sql"), up_sql).map_err(write_err(&staging))?;
+        std::fs::write(staging.join("down.sql"), down_sql).map_err(write_err(&staging))?;
+        if !squashed.is_empty() {
+            let list: Vec<String> = squashed.iter().map(|v| format!("  - {v}\n")).collect();
+            std::fs::write(
+                staging.join("squash.yaml"),
+                format!("squashed_versions:\n{}", list.concat()),
+            )
+            .map_err(write_err(&staging))?;
+        }
+        std::fs::rename(&staging, &final_dir).map_err(write_err(&final_dir))
+    })();
+    if let Err(error) = result {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(error);
+    }
+    read(&final_dir, version, name.to_string())
+}
+
+/// Removes a migration's folder.
+pub fn delete(migration: &Migration) -> Result<(), MigrationsError> {
+    std::fs::remove_dir_all(&migration.dir).map_err(|source| MigrationsError::Write {
+        path: migration.dir.clone(),
+        source,
+    })
+}
+
+pub fn find(
+    migrations_dir: &Path,
+    database: &str,
+    version: u64,
+) -> Result<Migration, MigrationsError> {
+    list(migrations_dir, database)?
+        .into_iter()
+        .find(|m| m.version == version)
+        .ok_or(MigrationsError::NotFound {
+            database: database.to_string(),
+            version,
+        })
+}
