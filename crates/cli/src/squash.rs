@@ -236,10 +236,27 @@ fn db_message(error: &tokio_postgres::Error) -> String {
     }
 }
 
+/// The `pg_dump` of the same PostgreSQL installation as the server binaries: beside them, or
+/// beside what they link to (a bin directory of symlinks), else the one on PATH.
+pub fn find_pg_dump(bindir: &Path) -> std::path::PathBuf {
+    let beside = bindir.join("pg_dump");
+    if beside.is_file() {
+        return beside;
+    }
+    if let Some(real) = std::fs::canonicalize(bindir.join("initdb"))
+        .ok()
+        .and_then(|initdb| initdb.parent().map(|dir| dir.join("pg_dump")))
+        .filter(|p| p.is_file())
+    {
+        return real;
+    }
+    std::path::PathBuf::from("pg_dump")
+}
+
 /// `pg_dump --schema-only` without comments and session settings (and the random
 /// `\restrict` keys newer pg_dump versions print), so equal schemas give equal text.
 async fn schema_dump(cluster: &Cluster, database: &str) -> Result<String, SquashError> {
-    let pg_dump = cluster.binaries().bindir().join("pg_dump");
+    let pg_dump = find_pg_dump(cluster.binaries().bindir());
     let output = tokio::process::Command::new(&pg_dump)
         .arg("--schema-only")
         .arg("--no-owner")
