@@ -161,17 +161,25 @@ async fn verify(
         for database in ["squash_original", "squash_squashed"] {
             cluster.create_database(database).await?;
         }
-        let original = connect(&cluster, "squash_original").await?;
-        let squashed = connect(&cluster, "squash_squashed").await?;
+        // Each original migration runs in a session of its own, as each `run_sql` does on a
+        // server; the squash runs in one. Session settings a migration leaves behind (a
+        // `SET search_path`) then show up as a schema difference instead of passing unseen.
         for migration in before {
             let sql = step_sql(migration.version, migration.up.as_ref())?;
-            run(&original, &sql, migration).await?;
-            run(&squashed, &sql, migration).await?;
+            for database in ["squash_original", "squash_squashed"] {
+                run(&connect(&cluster, database).await?, &sql, migration).await?;
+            }
         }
         for migration in range {
             let sql = step_sql(migration.version, migration.up.as_ref())?;
-            run(&original, &sql, migration).await?;
+            run(
+                &connect(&cluster, "squash_original").await?,
+                &sql,
+                migration,
+            )
+            .await?;
         }
+        let squashed = connect(&cluster, "squash_squashed").await?;
         squashed
             .batch_execute(squashed_up)
             .await
