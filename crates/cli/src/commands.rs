@@ -22,6 +22,8 @@ pub enum ProjectCommand {
     Deploy(DeployArgs),
     /// Exit non-zero when the project and the server disagree (metadata, migrations, consistency).
     Check(CheckArgs),
+    /// Serve the console API: schema changes become migration folders and metadata files.
+    Console(ConsoleArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -237,4 +239,14 @@ pub struct DeployArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub connection: Connection,
+}
+
+#[derive(Args, Debug)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub connection: Connection,
+    #[arg(long, default_value_t = 9695)]
+    pub console_port: u16,
+    #[arg(long, default_value = "127.0.0.1")]
+    pub address: String,
 }

@@ -11,10 +11,13 @@
 //! Modules, one concept each: [`project`] (config.yaml), [`metadata_dir`] (the v3 metadata
 //! directory, written with [`yaml_out`]), [`migrations`] (folders on disk), [`state`] (what a
 //! server has applied), [`client`] (HTTP), [`migrate`], [`metadata_ops`], [`seeds`],
-//! [`squash`], [`workflow`] (deploy, check), and [`commands`] + [`run`] (the command line).
+//! [`squash`], [`workflow`] (deploy, check), [`console`] (the local API a schema editor
+//! calls, with [`down_sql`]), and [`commands`] + [`run`] (the command line).
 
 pub mod client;
 pub mod commands;
+pub mod console;
+pub mod down_sql;
 pub mod metadata_dir;
 pub mod metadata_ops;
 pub mod migrate;

@@ -315,6 +315,25 @@ async fn run_step(
     }
 }
 
+/// Runs one migration's up step now and records it (the console's changes).
+pub async fn apply_migration(
+    client: &ServerClient,
+    database: &str,
+    migration: &Migration,
+) -> Result<(), MigrateError> {
+    let mut state = CliState::load(client).await?;
+    run_step(
+        client,
+        &mut state,
+        database,
+        migration,
+        Direction::Up,
+        &ApplyOptions::default(),
+    )
+    .await?;
+    Ok(())
+}
+
 /// `migrate delete --version V [--server]`: forgets a version on the server and/or removes its
 /// folder.
 pub async fn forget(

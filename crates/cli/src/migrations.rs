@@ -191,6 +191,45 @@ pub fn create(
     down_sql: &str,
     squashed: &[u64],
 ) -> Result<Migration, MigrationsError> {
+    stage(migrations_dir, database, name, up_sql, down_sql, squashed)?.commit()
+}
+
+/// A migration written to a hidden staging folder (`.<version>_<name>.new`, which `list`
+/// ignores): [`Staged::commit`] renames it into place, [`Staged::discard`] removes it.
+#[derive(Debug)]
+pub struct Staged {
+    pub migration: Migration,
+    final_dir: PathBuf,
+}
+
+impl Staged {
+    pub fn commit(self) -> Result<Migration, MigrationsError> {
+        std::fs::rename(&self.migration.dir, &self.final_dir).map_err(|source| {
+            let _ = std::fs::remove_dir_all(&self.migration.dir);
+            MigrationsError::Write {
+                path: self.final_dir.clone(),
+                source,
+            }
+        })?;
+        Ok(Migration {
+            dir: self.final_dir,
+            ..self.migration
+        })
+    }
+
+    pub fn discard(self) {
+        let _ = std::fs::remove_dir_all(&self.migration.dir);
+    }
+}
+
+pub fn stage(
+    migrations_dir: &Path,
+    database: &str,
+    name: &str,
+    up_sql: &str,
+    down_sql: &str,
+    squashed: &[u64],
+) -> Result<Staged, MigrationsError> {
     check_name(name)?;
     let existing = list(migrations_dir, database)?;
     let version = next_version(&existing);
@@ -201,6 +240,7 @@ pub fn create(
         let path = path.to_path_buf();
         move |source| MigrationsError::Write { path, source }
     };
+    let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging).map_err(write_err(&staging))?;
     let result = (|| {
         std::fs::write(staging.join("up.sql"), up_sql).map_err(write_err(&staging))?;
@@ -213,13 +253,18 @@ pub fn create(
             )
             .map_err(write_err(&staging))?;
         }
-        std::fs::rename(&staging, &final_dir).map_err(write_err(&final_dir))
+        read(&staging, version, name.to_string())
     })();
-    if let Err(error) = result {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(error);
+    match result {
+        Ok(migration) => Ok(Staged {
+            migration,
+            final_dir,
+        }),
+        Err(error) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            Err(error)
+        }
     }
-    read(&final_dir, version, name.to_string())
 }
 
 /// Removes a migration's folder.

@@ -104,6 +104,22 @@ pub async fn run(command: ProjectCommand) -> Result<u8, CliError> {
                 Ok(1)
             }
         }
+        ProjectCommand::Console(args) => {
+            let context = Context::open(&args.connection)?;
+            let address = format!("{}:{}", args.address, args.console_port);
+            let listener = tokio::net::TcpListener::bind(&address)
+                .await
+                .map_err(|e| CliError::Usage(format!("could not listen on {address}: {e}")))?;
+            println!(
+                "console API on http://{address}/apis/migrate (changes become migrations in {})",
+                context.project.root.display()
+            );
+            let state = crate::console::ConsoleState::new(context.client, context.project);
+            crate::console::serve(listener, state)
+                .await
+                .map_err(|e| CliError::Usage(format!("console server stopped: {e}")))?;
+            Ok(0)
+        }
         ProjectCommand::Check(args) => {
             let context = Context::open(&args.connection)?;
             let report = workflow::check(&context.client, &context.project).await?;

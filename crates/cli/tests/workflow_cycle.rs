@@ -134,7 +134,66 @@ async fn init_migrate_export_squash_seed_deploy() {
         ""
     );
 
-    // squash both into one, verified on a throwaway database
+    // a change through the console-mode API becomes a migration folder, applied and recorded
+    let console = graft_cli::console::ConsoleState::new(client.clone(), project.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let console_url = format!("http://{}/apis/migrate", listener.local_addr().unwrap());
+    let console_task = tokio::spawn(graft_cli::console::serve(listener, console));
+    let http = reqwest::Client::new();
+    let answer = http
+        .post(&console_url)
+        .json(&json!({"name": "create_publishers", "datasource": "default",
+            "up": [{"type": "run_sql", "args": {"sql": "CREATE TABLE publishers (id serial PRIMARY KEY, name text)"}}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let answer: serde_json::Value = answer.json().await.unwrap();
+    let publishers_version = answer["version"].as_u64().unwrap();
+    let publishers = migrations::find(&migrations_dir, "default", publishers_version).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(publishers.dir.join("down.sql")).unwrap(),
+        "DROP TABLE publishers;\n"
+    );
+    let status = migrate::status(&client, &migrations_dir, "default")
+        .await
+        .unwrap();
+    assert!(
+        status
+            .iter()
+            .all(|r| r.in_source && r.in_database && !r.dirty)
+    );
+    // A failing change leaves no folder and no record.
+    let answer = http
+        .post(&console_url)
+        .json(&json!({"name": "broken", "up": [{"type": "run_sql", "args": {"sql": "CREATE TABLE publishers (id int)"}}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
+    let error: serde_json::Value = answer.json().await.unwrap();
+    assert!(
+        error["error"].as_str().unwrap().contains("already exists"),
+        "{error}"
+    );
+    assert_eq!(
+        migrations::list(&migrations_dir, "default").unwrap().len(),
+        3
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(migrations_dir.join("default"))
+        .unwrap()
+        .collect();
+    assert_eq!(leftovers.len(), 3);
+    assert_eq!(
+        migrate::status(&client, &migrations_dir, "default")
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    console_task.abort();
+
+    // squash all three into one, verified on a throwaway database
     let outcome = squash::squash(
         Some(&client),
         &SquashRequest {
@@ -147,7 +206,10 @@ async fn init_migrate_export_squash_seed_deploy() {
     )
     .await
     .unwrap();
-    assert_eq!(outcome.squashed, vec![authors.version, books.version]);
+    assert_eq!(
+        outcome.squashed,
+        vec![authors.version, books.version, publishers_version]
+    );
     assert!(outcome.marked_applied);
     let local = migrations::list(&migrations_dir, "default").unwrap();
     assert_eq!(local.len(), 1);
@@ -165,6 +227,7 @@ async fn init_migrate_export_squash_seed_deploy() {
     state.unset("default", squashed.version);
     state.set("default", authors.version, false);
     state.set("default", books.version, false);
+    state.set("default", publishers_version, false);
     state.save(&client).await.unwrap();
     let applied = migrate::apply(
         &client,
