@@ -64,7 +64,7 @@ impl ServerClient {
         &self.endpoint
     }
 
-    pub async fn post(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
+    async fn send(&self, path: &str, body: &Value) -> Result<(String, u16, String), ClientError> {
         let url = format!("{}{path}", self.endpoint);
         let mut request = self.http.post(&url).json(body);
         if let Some(secret) = &self.admin_secret {
@@ -82,6 +82,11 @@ impl ServerClient {
                 url: url.clone(),
                 message: e.without_url().to_string(),
             })?;
+        Ok((url, status, text))
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Result<Value, ClientError> {
+        let (url, status, text) = self.send(path, body).await?;
         let value: Value = serde_json::from_str(&text).map_err(|e| ClientError::BadAnswer {
             url: url.clone(),
             message: format!("{e}: {}", text.chars().take(200).collect::<String>()),
@@ -89,19 +94,18 @@ impl ServerClient {
         if (200..300).contains(&status) {
             return Ok(value);
         }
-        let text = |key: &str| value.get(key).and_then(Value::as_str).unwrap_or("");
-        let path = match text("path") {
-            "" => String::new(),
-            p => format!(" at {p}"),
-        };
-        Err(ClientError::Api(Box::new(ApiFailure {
-            url,
-            status,
-            code: text("code").to_string(),
-            error: text("error").to_string(),
-            path,
-            detail: database_detail(&value),
-        })))
+        Err(api_failure(url, status, &value))
+    }
+
+    /// `/v1alpha1/pg_dump`: the dump of a source's database, as text.
+    pub async fn pg_dump(&self, source: &str, opts: &[&str]) -> Result<String, ClientError> {
+        let body = json!({"opts": opts, "clean_output": true, "source": source});
+        let (url, status, text) = self.send("/v1alpha1/pg_dump", &body).await?;
+        if (200..300).contains(&status) {
+            return Ok(text);
+        }
+        let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Err(api_failure(url, status, &value))
     }
 
     pub async fn metadata(&self, kind: &str, args: Value) -> Result<Value, ClientError> {
@@ -138,6 +142,22 @@ impl ServerClient {
         self.post("/v1/query", &json!({"type": "bulk", "args": commands}))
             .await
     }
+}
+
+fn api_failure(url: String, status: u16, value: &Value) -> ClientError {
+    let text = |key: &str| value.get(key).and_then(Value::as_str).unwrap_or("");
+    let path = match text("path") {
+        "" => String::new(),
+        p => format!(" at {p}"),
+    };
+    ClientError::Api(Box::new(ApiFailure {
+        url,
+        status,
+        code: text("code").to_string(),
+        error: text("error").to_string(),
+        path,
+        detail: database_detail(value),
+    }))
 }
 
 /// Postgres's own message for a failed statement, from Hasura's `internal` field.

@@ -30,6 +30,8 @@ pub enum MigrateError {
         "database \"{database}\" is dirty at version {version}: a migration's outcome is unknown; check the database, then mark it with `graft migrate apply --version {version} --type up --skip-execution` (or `--type down`)"
     )]
     Dirty { database: String, version: u64 },
+    #[error("could not dump the server's schema: {source}")]
+    Dump { source: ClientError },
     #[error("migration {0} has no {1} step")]
     MissingStep(u64, &'static str),
     #[error("version {version} is {state} on database \"{database}\"")]
@@ -313,6 +315,32 @@ async fn run_step(
             })
         }
     }
+}
+
+/// `migrate create NAME --from-server`: the server's current schema (`pg_dump --schema-only` of
+/// the given schemas, through its pg_dump API) becomes the up step, and since that server
+/// already has it, the new version is recorded there as applied.
+pub async fn create_from_server(
+    client: &ServerClient,
+    migrations_dir: &Path,
+    database: &str,
+    name: &str,
+    schemas: &[String],
+) -> Result<Migration, MigrateError> {
+    let mut opts = vec!["-O", "-x", "--schema-only"];
+    for schema in schemas {
+        opts.push("--schema");
+        opts.push(schema);
+    }
+    let up = client
+        .pg_dump(database, &opts)
+        .await
+        .map_err(|source| MigrateError::Dump { source })?;
+    let migration = migrations::create(migrations_dir, database, name, &up, "", &[])?;
+    let mut state = CliState::load(client).await?;
+    state.set(database, migration.version, false);
+    state.save(client).await?;
+    Ok(migration)
 }
 
 /// Runs one migration's up step now and records it (the console's changes).

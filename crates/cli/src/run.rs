@@ -142,9 +142,23 @@ async fn migrate_command(context: &Context, command: MigrateCommand) -> Result<u
     match command {
         MigrateCommand::Create(args) => {
             if args.from_server {
-                return Err(CliError::Usage(
-                    "--from-server needs the server's pg_dump API, which graft does not serve yet; pass --up-sql or --sql-from-file".to_string(),
-                ));
+                let migration = crate::migrate::create_from_server(
+                    &context.client,
+                    &migrations_dir,
+                    database,
+                    &args.name,
+                    &args.schema,
+                )
+                .await?;
+                println!(
+                    "created migration {} from the server's schema",
+                    migration.dir.display()
+                );
+                println!(
+                    "version: {} (marked as applied on the server it came from)",
+                    migration.version
+                );
+                return Ok(0);
             }
             let up = match (&args.sql_from_file, &args.up_sql) {
                 (Some(path), _) => {

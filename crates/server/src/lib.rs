@@ -12,6 +12,7 @@ mod config;
 mod error;
 mod graphql;
 mod metadata_api;
+mod pg_dump;
 mod routes;
 mod session;
 mod state;
