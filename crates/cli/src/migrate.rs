@@ -362,17 +362,38 @@ pub async fn apply_migration(
     Ok(())
 }
 
-/// `migrate delete --version V [--server]`: forgets a version on the server and/or removes its
-/// folder.
-pub async fn forget(
+/// `migrate delete --version V | --all [--server]`: forgets the versions on the server and,
+/// unless `server_only`, removes their folders (the record goes first: a folder is never
+/// removed while the server still lists it). Returns the versions deleted.
+pub async fn delete(
     client: &ServerClient,
+    migrations_dir: &Path,
     database: &str,
-    versions: &[u64],
-) -> Result<(), MigrateError> {
+    version: Option<u64>,
+    server_only: bool,
+) -> Result<Vec<u64>, MigrateError> {
+    let targets: Vec<Migration> = match version {
+        Some(version) => match migrations::find(migrations_dir, database, version) {
+            Ok(migration) => vec![migration],
+            // A version only the server knows can still be forgotten there.
+            Err(MigrationsError::NotFound { .. }) if server_only => Vec::new(),
+            Err(error) => return Err(error.into()),
+        },
+        None => migrations::list(migrations_dir, database)?,
+    };
+    let versions: Vec<u64> = match version {
+        Some(v) => vec![v],
+        None => targets.iter().map(|m| m.version).collect(),
+    };
     let mut state = CliState::load(client).await?;
-    for version in versions {
-        state.unset(database, *version);
+    for v in &versions {
+        state.unset(database, *v);
     }
     state.save(client).await?;
-    Ok(())
+    if !server_only {
+        for migration in &targets {
+            migrations::delete(migration)?;
+        }
+    }
+    Ok(versions)
 }

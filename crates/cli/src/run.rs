@@ -251,39 +251,18 @@ async fn migrate_command(context: &Context, command: MigrateCommand) -> Result<u
             Ok(0)
         }
         MigrateCommand::Delete(args) => {
-            let targets: Vec<_> = match args.version {
-                Some(version) => vec![
-                    migrations::find(&migrations_dir, database, version).or_else(|e| {
-                        if args.server {
-                            Ok(placeholder(version))
-                        } else {
-                            Err(e)
-                        }
-                    })?,
-                ],
-                None => migrations::list(&migrations_dir, database)?,
-            };
-            let versions: Vec<u64> = targets.iter().map(|m| m.version).collect();
-            migrate::forget(&context.client, database, &versions).await?;
-            if !args.server {
-                for migration in &targets {
-                    migrations::delete(migration)?;
-                }
-            }
-            println!("deleted {} migration(s)", versions.len());
+            let version = if args.all { None } else { args.version };
+            let deleted = migrate::delete(
+                &context.client,
+                &migrations_dir,
+                database,
+                version,
+                args.server,
+            )
+            .await?;
+            println!("deleted {} migration(s)", deleted.len());
             Ok(0)
         }
-    }
-}
-
-fn placeholder(version: u64) -> migrations::Migration {
-    migrations::Migration {
-        version,
-        name: String::new(),
-        dir: std::path::PathBuf::new(),
-        up: None,
-        down: None,
-        squashed: Vec::new(),
     }
 }
 

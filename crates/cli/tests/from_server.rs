@@ -48,6 +48,25 @@ async fn schema_from_the_server_becomes_an_applied_migration() {
         schema_dump(&cluster.url("empty_db"), "public")
     );
 
+    // migrate delete: the folder and the record go; --server forgets only the record.
+    let extra =
+        graft_cli::migrations::create(&dir, "default", "extra", "SELECT 1;", "", &[]).unwrap();
+    migrate::apply(&client, &dir, "default", &ApplyOptions::default())
+        .await
+        .unwrap();
+    let deleted = migrate::delete(&client, &dir, "default", Some(extra.version), false)
+        .await
+        .unwrap();
+    assert_eq!(deleted, vec![extra.version]);
+    assert!(!extra.dir.exists());
+    migrate::delete(&client, &dir, "default", Some(migration.version), true)
+        .await
+        .unwrap();
+    assert!(migration.dir.exists());
+    let status = migrate::status(&client, &dir, "default").await.unwrap();
+    assert_eq!(status.len(), 1);
+    assert!(status[0].in_source && !status[0].in_database);
+
     // Options that would redirect the dump are refused.
     let refused = client
         .post(
