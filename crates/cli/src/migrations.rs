@@ -288,3 +288,50 @@ pub fn find(
             version,
         })
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_are_listed_in_version_order_and_others_skipped() {
+        let temp = tempfile::tempdir().unwrap();
+        let db = temp.path().join("default");
+        for (folder, file, text) in [
+            ("1700000000002_b", "up.sql", "SELECT 2;"),
+            (
+                "1700000000001_a",
+                "up.yaml",
+                "- type: run_sql\n  args:\n    sql: SELECT 1\n",
+            ),
+            ("not_a_migration", "up.sql", "SELECT 0;"),
+            (".1700000000003_staged.new", "up.sql", "SELECT 3;"),
+        ] {
+            std::fs::create_dir_all(db.join(folder)).unwrap();
+            std::fs::write(db.join(folder).join(file), text).unwrap();
+        }
+        std::fs::write(db.join(".gitkeep"), "").unwrap();
+        let list = list(temp.path(), "default").unwrap();
+        let versions: Vec<u64> = list.iter().map(|m| m.version).collect();
+        assert_eq!(versions, vec![1700000000001, 1700000000002]);
+        assert_eq!(list[0].name, "a");
+        assert!(matches!(&list[0].up, Some(Step::Commands(c)) if c.len() == 1));
+        assert_eq!(list[1].up, Some(Step::Sql("SELECT 2;".to_string())));
+        assert_eq!(list[1].down, None);
+    }
+
+    #[test]
+    fn create_never_reuses_a_version_and_checks_the_name() {
+        let temp = tempfile::tempdir().unwrap();
+        let first = create(temp.path(), "default", "one", "SELECT 1;", "", &[]).unwrap();
+        let second = create(temp.path(), "default", "two", "SELECT 2;", "", &[]).unwrap();
+        assert!(second.version > first.version);
+        assert!(matches!(
+            create(temp.path(), "default", "../escape", "", "", &[]),
+            Err(MigrationsError::BadName(_))
+        ));
+        let squash = create(temp.path(), "default", "sq", "", "", &[first.version]).unwrap();
+        assert_eq!(squash.squashed, vec![first.version]);
+    }
+}
