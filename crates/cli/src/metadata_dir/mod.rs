@@ -18,6 +18,7 @@
 //! caller sends anything to a server. Writing renders every file in memory first and then
 //! replaces the directory in one rename, so a failed export leaves the old files in place.
 
+mod actions;
 mod include;
 mod keys;
 
@@ -58,10 +59,6 @@ pub enum MetadataDirError {
     Version(Value),
     #[error("metadata key \"{0}\" has no file in the v3 directory format")]
     UnmappedKey(String),
-    #[error(
-        "{0}: actions written as GraphQL SDL are not supported yet; keep action definitions in actions.yaml"
-    )]
-    ActionsSdl(PathBuf),
 }
 
 /// Whether a top-level file holds a list or a mapping (an absent key is written empty).
@@ -135,30 +132,23 @@ pub fn read_dir(dir: &Path) -> Result<Value, MetadataDirError> {
 
 fn read_actions(dir: &Path, metadata: &mut Map<String, Value>) -> Result<(), MetadataDirError> {
     let sdl_path = dir.join("actions.graphql");
-    if sdl_path.exists() {
-        let sdl = std::fs::read_to_string(&sdl_path).map_err(|source| MetadataDirError::Read {
-            path: sdl_path.clone(),
-            source,
-        })?;
-        let meaningful = sdl
-            .lines()
-            .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
-        if meaningful {
-            return Err(MetadataDirError::ActionsSdl(sdl_path));
+    let sdl = match std::fs::read_to_string(&sdl_path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(source) => {
+            return Err(MetadataDirError::Read {
+                path: sdl_path,
+                source,
+            });
         }
-    }
-    let Some(actions) = read_yaml_file(&dir.join("actions.yaml"))? else {
-        return Ok(());
     };
-    if actions.is_null() {
-        return Ok(());
+    let yaml = read_yaml_file(&dir.join("actions.yaml"))?.unwrap_or(Value::Null);
+    if !yaml.is_null() {
+        keys::check_object(&yaml, &["actions", "custom_types"], "actions.yaml")?;
     }
-    keys::check_object(&actions, &["actions", "custom_types"], "actions.yaml")?;
-    for key in ["actions", "custom_types"] {
-        if let Some(value) = actions.get(key) {
-            metadata.insert(key.to_string(), value.clone());
-        }
-    }
+    let (actions, custom_types) = actions::join(&yaml, &sdl, &sdl_path)?;
+    metadata.insert("actions".to_string(), Value::Array(actions));
+    metadata.insert("custom_types".to_string(), Value::Object(custom_types));
     Ok(())
 }
 
@@ -245,18 +235,9 @@ pub fn render(metadata: &Value) -> Result<FileSet, MetadataDirError> {
         let value = map.get(*key).cloned().unwrap_or(empty);
         files.insert((*file).to_string(), to_yaml(&value));
     }
-    let mut custom_types = json!({"enums": [], "input_objects": [], "objects": [], "scalars": []});
-    if let Some(Value::Object(types)) = map.get("custom_types") {
-        for (k, v) in types {
-            custom_types[k] = v.clone();
-        }
-    }
-    let actions = json!({
-        "actions": map.get("actions").cloned().unwrap_or(json!([])),
-        "custom_types": custom_types,
-    });
-    files.insert("actions.yaml".to_string(), to_yaml(&actions));
-    files.insert("actions.graphql".to_string(), String::new());
+    let (actions_yaml, actions_sdl) = actions::split(map.get("actions"), map.get("custom_types"));
+    files.insert("actions.yaml".to_string(), to_yaml(&actions_yaml));
+    files.insert("actions.graphql".to_string(), actions_sdl);
     Ok(files)
 }
 

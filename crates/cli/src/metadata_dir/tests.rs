@@ -140,3 +140,73 @@ fn unknown_top_level_key_is_not_silently_dropped_on_export() {
         Err(MetadataDirError::UnmappedKey(k)) if k == "something_new"
     ));
 }
+
+fn with_actions() -> Value {
+    let mut metadata = sample();
+    metadata["actions"] = json!([
+        {"name": "login", "definition": {
+            "handler": "{{ACTIONS_BASE_URL}}/login", "kind": "synchronous",
+            "forward_client_headers": true,
+            "arguments": [{"name": "username", "type": "String!"}, {"name": "password", "type": "String!"}],
+            "output_type": "LoginOutput", "type": "mutation"},
+         "permissions": [{"role": "user"}], "comment": "Log in"},
+        {"name": "me", "definition": {"handler": "http://h/me", "kind": "synchronous",
+            "arguments": [], "output_type": "LoginOutput!", "type": "query"}}
+    ]);
+    metadata["custom_types"] = json!({
+        "enums": [{"name": "Role", "values": [{"value": "ADMIN"}, {"value": "USER", "description": "a user"}]}],
+        "input_objects": [{"name": "Creds", "fields": [{"name": "u", "type": "String"}]}],
+        "objects": [{"name": "LoginOutput", "description": "the answer",
+            "fields": [{"name": "accessToken", "type": "String!"}, {"name": "role", "type": "Role"}],
+            "relationships": [{"name": "t1", "type": "object", "remote_table": {"name": "t1", "schema": "public"},
+                "field_mapping": {"accessToken": "id"}, "source": "default"}]}],
+        "scalars": [{"name": "Timestamp"}]
+    });
+    metadata
+}
+
+#[test]
+fn actions_split_into_sdl_and_yaml_and_back() {
+    let files = render(&with_actions()).unwrap();
+    let sdl = &files["actions.graphql"];
+    assert!(
+        sdl.starts_with(
+            "type Mutation {\n  login(\n    username: String!\n    password: String!\n  ): LoginOutput\n}\n\ntype Query {\n  me: LoginOutput!\n}\n"
+        ),
+        "{sdl}"
+    );
+    assert!(sdl.contains("scalar Timestamp\n"), "{sdl}");
+    assert!(
+        sdl.contains("enum Role {\n  ADMIN\n  \"\"\"a user\"\"\"\n  USER\n}\n"),
+        "{sdl}"
+    );
+    let yaml = &files["actions.yaml"];
+    assert!(!yaml.contains("output_type"), "{yaml}");
+    assert!(
+        yaml.contains("  - name: LoginOutput\n      description: the answer\n      relationships:"),
+        "{yaml}"
+    );
+
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("metadata");
+    write_dir(&dir, &files).unwrap();
+    assert_eq!(read_dir(&dir).unwrap(), normalize(&with_actions()));
+    assert_eq!(render(&read_dir(&dir).unwrap()).unwrap(), files);
+}
+
+#[test]
+fn actions_yaml_naming_what_the_sdl_lacks_is_refused() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("metadata");
+    write_dir(&dir, &render(&with_actions()).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("actions.graphql"),
+        "type Query {\n  me: LoginOutput!\n}\n",
+    )
+    .unwrap();
+    let error = read_dir(&dir).unwrap_err().to_string();
+    assert!(error.contains("action \"login\""), "{error}");
+    std::fs::write(dir.join("actions.graphql"), "type Query {\n  me(: X\n}\n").unwrap();
+    let error = read_dir(&dir).unwrap_err().to_string();
+    assert!(error.contains("actions.graphql"), "{error}");
+}
