@@ -1,7 +1,6 @@
 //! A project as the Hasura CLI writes it (two databases, `!include`d tables and functions, an
-//! action split into actions.graphql + actions.yaml,
-//! older `up.yaml` migration, seeds): read, applied to a real graft, and exported again with
-//! not one byte of difference.
+//! action split into actions.graphql + actions.yaml, an older `up.yaml` migration, seeds):
+//! read, applied to a real graft, and exported again with not one byte of difference.
 #![allow(clippy::unwrap_used, clippy::expect_used, unsafe_code)]
 
 mod common;
