@@ -22,6 +22,8 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Print graft's version.
     Version,
+    #[command(flatten)]
+    Project(Box<graft_cli::ProjectCommand>),
 }
 
 #[derive(Args)]

@@ -24,6 +24,14 @@ fn main() -> anyhow::Result<()> {
             println!("graft {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        Command::Project(command) => match runtime.block_on(graft_cli::run(*command)) {
+            Ok(0) => Ok(()),
+            Ok(code) => std::process::exit(i32::from(code)),
+            Err(error) => {
+                eprintln!("error: {error}");
+                std::process::exit(1);
+            }
+        },
     }
 }
 

@@ -6,10 +6,21 @@ use std::fmt;
 
 macro_rules! qualified_name {
     ($name:ident, $what:literal) => {
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name {
             pub schema: String,
             pub name: String,
+        }
+
+        /// `name` before `schema`, as Hasura v2 exports it (files stay byte-identical).
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeStruct;
+                let mut object = serializer.serialize_struct(stringify!($name), 2)?;
+                object.serialize_field("name", &self.name)?;
+                object.serialize_field("schema", &self.schema)?;
+                object.end()
+            }
         }
 
         impl $name {

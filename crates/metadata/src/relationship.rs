@@ -40,9 +40,8 @@ pub enum ForeignKeyOn {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Fields in Hasura v2's export order (`column`/`columns` before `table`).
 pub struct ForeignKeySpec {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub table: Option<QualifiedTable>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub column: Option<String>,
     #[serde(
@@ -51,6 +50,8 @@ pub struct ForeignKeySpec {
         deserialize_with = "one_or_many"
     )]
     pub columns: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<QualifiedTable>,
 }
 
 /// `columns` may be one name or a list of names.

@@ -13,6 +13,7 @@ mod error;
 mod events;
 mod graphql;
 mod metadata_api;
+mod pg_dump;
 mod routes;
 mod session;
 mod state;

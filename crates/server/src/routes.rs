@@ -31,6 +31,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/metadata", post(v1_metadata))
         .route("/v1/query", post(v1_query))
         .route("/v2/query", post(v2_query))
+        .route("/v1alpha1/pg_dump", post(crate::pg_dump::handler))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
