@@ -10,10 +10,11 @@ use serde_json::Value;
 pub struct ActionEntry {
     pub name: String,
     pub definition: ActionDefinition,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub comment: Option<String>,
+    /// Before `comment`, as the Hasura CLI writes `actions.yaml`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub permissions: Vec<ActionPermission>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }
