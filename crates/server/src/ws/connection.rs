@@ -76,6 +76,8 @@ pub(super) async fn run(
         operations: HashMap::new(),
         events,
     };
+    // The futures of message handling (validation, execution) are boxed where they are awaited:
+    // inline, their largest state would be reserved in every idle connection's task.
     let (mut sender, mut receiver) = socket.split();
     let init_deadline = tokio::time::sleep(config.init_timeout);
     tokio::pin!(init_deadline);
@@ -84,9 +86,9 @@ pub(super) async fn run(
     loop {
         let out: Vec<Outgoing> = tokio::select! {
             message = receiver.next() => match message {
-                Some(Ok(Message::Text(text))) => connection.on_message(text.as_str()).await,
+                Some(Ok(Message::Text(text))) => Box::pin(connection.on_message(text.as_str())).await,
                 Some(Ok(Message::Binary(bytes))) => match std::str::from_utf8(&bytes) {
-                    Ok(text) => connection.on_message(text).await,
+                    Ok(text) => Box::pin(connection.on_message(text)).await,
                     Err(_) => vec![connection.invalid("binary message is not UTF-8")],
                 },
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => Vec::new(),
@@ -99,7 +101,7 @@ pub(super) async fn run(
             () = &mut init_deadline, if connection.session.is_none() => {
                 vec![Outgoing::Close(4408, "Connection initialisation timeout".into())]
             }
-            Ok(()) = cache_changes.changed() => connection.revalidate().await,
+            Ok(()) = cache_changes.changed() => Box::pin(connection.revalidate()).await,
             () = until(connection.expires_at) => connection.expired(),
             _ = shutdown.changed() => {
                 vec![Outgoing::Close(1001, "server is shutting down".into())]
