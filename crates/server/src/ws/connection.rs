@@ -95,7 +95,8 @@ pub(super) async fn run(
                 Some(Ok(Message::Close(_)) | Err(_)) | None => break,
             },
             Some(event) = live_results.recv() => connection.on_live_result(event),
-            _ = keep_alive.tick(), if connection.session.is_some() => {
+            // Only the legacy protocol has keep-alives; the new one would wake for nothing.
+            _ = keep_alive.tick(), if connection.session.is_some() && protocol == Protocol::Legacy => {
                 connection.messages.keep_alive().map(Outgoing::Text).into_iter().collect()
             }
             () = &mut init_deadline, if connection.session.is_none() => {

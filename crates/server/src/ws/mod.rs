@@ -12,7 +12,7 @@ mod protocol;
 use crate::state::AppState;
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use protocol::{Protocol, SUBPROTOCOLS};
 use std::sync::Arc;
@@ -21,7 +21,7 @@ use std::sync::atomic::Ordering;
 /// Read buffer per connection. Client messages are small (init, start, stop); a larger message
 /// still arrives whole, the buffer only sets how much is read at a time. The default (128 KiB)
 /// would cost more than everything else a subscriber holds.
-const READ_BUFFER_BYTES: usize = 4 * 1024;
+const READ_BUFFER_BYTES: usize = 1024;
 /// The largest message a client may send, as for HTTP bodies.
 const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 
@@ -51,5 +51,19 @@ pub async fn upgrade(
             .selected_protocol()
             .and_then(|value| value.to_str().ok()),
     );
+    let headers = owned(&headers);
     upgrade.on_upgrade(move |socket| connection::run(state, headers, protocol, socket))
+}
+
+/// A copy of the upgrade request's headers that owns its bytes. The parsed values are slices of
+/// hyper's whole read buffer: kept as they are, they would keep that buffer (about 16 KiB) alive
+/// for as long as the socket is open.
+fn owned(headers: &HeaderMap) -> HeaderMap {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let copy = HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
+            (name.clone(), copy)
+        })
+        .collect()
 }
