@@ -234,10 +234,11 @@ def _spawn(server: Server, args: list[str], cwd: Path, env: dict[str, str], work
 
 
 def start_graft(server: Server, database_url: str, metadata_path: Path, workdir: Path,
-                pool_size: int, env: dict[str, str] | None = None) -> None:
-    binary = REPO_DIR / "target" / "release" / "graft"
+                pool_size: int, env: dict[str, str] | None = None, wrapper: list[str] | None = None,
+                binary: Path | None = None) -> None:
+    binary = binary or REPO_DIR / "target" / "release" / "graft"
     server.port = free_port()
-    _spawn(server, [str(binary), "serve", "--database-url", database_url, "--server-host", "127.0.0.1",
+    _spawn(server, [*(wrapper or []), str(binary), "serve", "--database-url", database_url, "--server-host", "127.0.0.1",
                     "--server-port", str(server.port), "--admin-secret", "my-secret",
                     "--log-level", "warn", "--pg-connections", str(pool_size)],
            cwd=workdir, env=env or {}, workdir=workdir)

@@ -67,6 +67,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--pool-size", type=int, default=50, help="PostgreSQL pool size of both servers (50)")
     parser.add_argument("--subscribe-timeout", type=float, default=240,
                         help="seconds to wait for every subscriber's first result (240)")
+    parser.add_argument("--connect-only", action="store_true",
+                        help="diagnosis: connect and initialise only, no subscription (memory of a bare connection)")
+    parser.add_argument("--graft-wrapper", default="",
+                        help="diagnosis: command prefix for graft, e.g. 'heaptrack -o /tmp/graft'")
+    parser.add_argument("--graft-binary", default="",
+                        help="diagnosis: another graft binary, e.g. target/debug/graft (line tables for heaptrack)")
     parser.add_argument("--skip-build", action="store_true", help="use target/release/{graft,ws-load} as they are")
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite bench/README.md")
     parser.add_argument("--render", action="store_true", help="only re-render results/subscriptions.json")
@@ -184,11 +190,15 @@ def window(start: dict, end: dict, refetch_s: float) -> dict:
 # --- one scenario ---------------------------------------------------------------------------
 
 def start_server(name: str, cluster: Cluster, workdir: Path, args: argparse.Namespace) -> peers.Server:
+    """A fresh server (a new process per scenario, so that its memory baseline is clean)."""
     server = peers.Server(name=name, label=LABELS[name], flavor="graft" if name == "graft" else "pgl")
     if name == "graft":
         env = {"HASURA_GRAPHQL_LIVE_QUERIES_MULTIPLEXED_REFETCH_INTERVAL": str(args.refetch_ms),
                "HASURA_GRAPHQL_LIVE_QUERIES_MULTIPLEXED_BATCH_SIZE": str(args.batch_size)}
-        peers.start_graft(server, cluster.url, CHINOOK / "replace_metadata.json", workdir, args.pool_size, env)
+        wrapper = shlex.split(args.graft_wrapper) if args.graft_wrapper else None
+        binary = Path(args.graft_binary).resolve() if args.graft_binary else None
+        peers.start_graft(server, cluster.url, CHINOOK / "replace_metadata.json", workdir, args.pool_size, env,
+                          wrapper, binary)
     else:
         peers.start_postgraphile(server, cluster.url, workdir, args.pool_size, 1, live=True)
     return server
@@ -221,6 +231,8 @@ def run_scenario(name: str, subscribers: int, cluster: Cluster, workdir: Path,
                    "--database-url", cluster.url, "--update-sql", UPDATE_SQL,
                    "--idle-seconds", str(args.idle), "--changes", str(args.changes),
                    "--subscribe-timeout", str(args.subscribe_timeout)]
+        if args.connect_only:
+            command.append("--no-subscribe")
         load = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         samples: dict[str, dict] = {}
         events: dict[str, dict] = {}
@@ -258,6 +270,18 @@ def run_scenario(name: str, subscribers: int, cluster: Cluster, workdir: Path,
             result["rss_end_mib"] = round(samples["change_end"]["server_rss_kib"] / 1024, 1)
         return result
     finally:
+        if args.graft_wrapper and server.process is not None:
+            # The wrapper (e.g. heaptrack's shell script) does not pass SIGTERM on: end graft
+            # itself so that the wrapper can write its data.
+            for child in peers.process_tree(server.pid)[1:]:
+                try:
+                    os.kill(child, 15)
+                except OSError:
+                    pass
+            try:
+                server.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                pass
         server.stop()
 
 
@@ -287,7 +311,7 @@ def render(run: dict) -> str:
         lines.append(f"- **{LABELS.get(name, name)} not measured**: {reason}")
     header = ["subscribers", "server", "held (first result)", "time to subscribe all (s)",
               "server RSS before → after (MiB)", "KiB / subscriber", "delay p50 / p99 / max (ms)",
-              "delivered / expected", "idle CPU server / PG (%)", "changing CPU server / PG (%)",
+              "writes shown / expected (messages)", "idle CPU server / PG (%)", "changing CPU server / PG (%)",
               "statements / interval idle / changing"]
     lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for scenario in run["scenarios"]:
@@ -305,7 +329,8 @@ def render(run: dict) -> str:
             f"{_fmt(r.get('rss_before_mib'), 1)} → {_fmt(r.get('rss_after_mib'), 1)}",
             _fmt(r.get("kib_per_subscriber"), 1),
             f"{_fmt(delay.get('p50'))} / {_fmt(delay.get('p99'))} / {_fmt(delay.get('max'))}",
-            f"{res.get('deliveries', 0):,} / {res.get('expected_deliveries', 0):,}" if res else "–",
+            (f"{res.get('deliveries', 0):,} / {res.get('expected_deliveries', 0):,} "
+             f"({res.get('messages_with_new_write', 0):,})") if res else "–",
             f"{_fmt(idle.get('server_cpu_pct'), 1)} / {_fmt(idle.get('pg_cpu_pct'), 1)}",
             f"{_fmt(changing.get('server_cpu_pct'), 1)} / {_fmt(changing.get('pg_cpu_pct'), 1)}",
             f"{_fmt(idle.get('statements_per_interval'), 1)} / {_fmt(changing.get('statements_per_interval'), 1)}",

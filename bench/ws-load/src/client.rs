@@ -70,6 +70,15 @@ pub struct Plan {
     pub variables: Value,
     /// false: stop after `connection_ack` (to tell a connection's cost from a subscription's).
     pub subscribe: bool,
+    /// Which writes touch this subscriber's row: `None` every write, `Some((r, m))` the writes
+    /// whose sequence number is `r` modulo `m`.
+    pub writes: Option<(u64, u64)>,
+}
+
+impl Plan {
+    fn touches(&self, seq: u64) -> bool {
+        self.writes.is_none_or(|(residue, modulus)| seq % modulus == residue)
+    }
 }
 
 /// Connects and subscribes, releases `permit` once the first result has arrived, then keeps
@@ -151,8 +160,12 @@ async fn session(
                 shared.data_messages.fetch_add(1, Ordering::Relaxed);
                 if let Some(seq) = token(text.as_str()) {
                     if seq > last_seq {
+                        // A result carrying write `seq` also shows every earlier write to the
+                        // same row that had no message of its own (coalesced in one refetch).
+                        let reflected = (last_seq + 1..=seq).filter(|s| plan.touches(*s));
+                        shared.record_deliveries(reflected, received);
+                        shared.data_with_token.fetch_add(1, Ordering::Relaxed);
                         last_seq = seq;
-                        shared.record_delivery(seq, received);
                     } else {
                         shared.stale_messages.fetch_add(1, Ordering::Relaxed);
                     }

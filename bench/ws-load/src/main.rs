@@ -82,6 +82,8 @@ pub struct Shared {
     pub data_messages: AtomicU64,
     pub other_messages: AtomicU64,
     pub stale_messages: AtomicU64,
+    /// Results that carried a new write (one message may reflect several coalesced writes).
+    pub data_with_token: AtomicU64,
     deliveries: Mutex<Vec<(u64, Instant)>>,
 }
 
@@ -94,8 +96,8 @@ impl Shared {
         }
     }
 
-    pub fn record_delivery(&self, seq: u64, received: Instant) {
-        lock(&self.deliveries).push((seq, received));
+    pub fn record_deliveries(&self, seqs: impl Iterator<Item = u64>, received: Instant) {
+        lock(&self.deliveries).extend(seqs.map(|seq| (seq, received)));
     }
 }
 
@@ -185,13 +187,16 @@ async fn run(args: Args) -> Result<(), String> {
     let started = Instant::now();
     let gate = Arc::new(Semaphore::new(args.connect_concurrency.max(1)));
     for index in 0..args.subscribers {
-        let (query, variables) = if index % 2 == 0 {
+        let (query, variables, writes) = if index % 2 == 0 {
             shared_subscribers += 1;
-            (shared_query.clone(), json!({}))
+            (shared_query.clone(), json!({}), None)
         } else {
-            let id = args.first_id + ((index / 2) as i32 % distinct);
+            let offset = (index / 2) as i32 % distinct;
+            let id = args.first_id + offset;
             *per_id.entry(id).or_default() += 1;
-            (var_query.clone(), json!({ args.var_name.as_str(): id }))
+            // Write `seq` touches id first_id + (seq - 1) % distinct (see the writer below).
+            let writes = Some(((offset as u64 + 1) % distinct as u64, distinct as u64));
+            (var_query.clone(), json!({ args.var_name.as_str(): id }), writes)
         };
         let permit = gate
             .clone()
@@ -206,6 +211,7 @@ async fn run(args: Args) -> Result<(), String> {
             query,
             variables,
             subscribe: !args.no_subscribe,
+            writes,
         };
         tokio::spawn(client::run(plan, shared.clone(), permit));
     }
@@ -308,6 +314,7 @@ async fn run(args: Args) -> Result<(), String> {
             "changes": args.changes,
             "expected_deliveries": expected,
             "deliveries": delays.len(),
+            "messages_with_new_write": shared.data_with_token.load(Ordering::Relaxed),
             "stale_messages": shared.stale_messages.load(Ordering::Relaxed),
             "read_before_commit_returned": early,
             "delay_ms": {
