@@ -370,7 +370,11 @@ def splice_readme(readme: Path, markdown: str) -> None:
 # --- the run --------------------------------------------------------------------------------
 
 def run(args: argparse.Namespace) -> int:
-    json_path = RESULTS_DIR / "subscriptions.json"
+    diagnosis = bool(args.connect_only or args.graft_wrapper or args.graft_binary)
+    # A diagnosis run does not replace the results of a real run.
+    json_path = RESULTS_DIR / ("subscriptions-diagnosis.json" if diagnosis else "subscriptions.json")
+    if diagnosis:
+        args.no_readme = True
     if args.render:
         markdown = render(json.loads(json_path.read_text()))
         (RESULTS_DIR / "subscriptions.md").write_text(markdown)
@@ -442,7 +446,7 @@ def run(args: argparse.Namespace) -> int:
         RESULTS_DIR.mkdir(exist_ok=True)
         json_path.write_text(json.dumps(run_info, indent=1) + "\n")
         markdown = render(run_info)
-        (RESULTS_DIR / "subscriptions.md").write_text(markdown)
+        json_path.with_suffix(".md").write_text(markdown)
         if not args.no_readme:
             splice_readme(peers.BENCH_DIR / "README.md", markdown)
         print(markdown)

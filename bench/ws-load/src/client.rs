@@ -77,7 +77,8 @@ pub struct Plan {
 
 impl Plan {
     fn touches(&self, seq: u64) -> bool {
-        self.writes.is_none_or(|(residue, modulus)| seq % modulus == residue)
+        self.writes
+            .is_none_or(|(residue, modulus)| seq % modulus == residue)
     }
 }
 

@@ -118,6 +118,16 @@ fn seconds(value: f64) -> Duration {
     Duration::from_secs_f64(value.max(0.0))
 }
 
+/// The per-variable row (offset from `--first-id`) that write `seq` (from 1) updates.
+fn written_offset(seq: u64, distinct: u64) -> u64 {
+    (seq - 1) % distinct
+}
+
+/// The writes that touch the row at `offset`, as (residue, modulus) of their sequence numbers.
+fn writes_touching(offset: u64, distinct: u64) -> (u64, u64) {
+    ((offset + 1) % distinct, distinct)
+}
+
 /// xorshift64*: enough randomness for spacing writes, no dependency.
 struct Jitter(u64);
 
@@ -194,9 +204,12 @@ async fn run(args: Args) -> Result<(), String> {
             let offset = (index / 2) as i32 % distinct;
             let id = args.first_id + offset;
             *per_id.entry(id).or_default() += 1;
-            // Write `seq` touches id first_id + (seq - 1) % distinct (see the writer below).
-            let writes = Some(((offset as u64 + 1) % distinct as u64, distinct as u64));
-            (var_query.clone(), json!({ args.var_name.as_str(): id }), writes)
+            let writes = Some(writes_touching(offset as u64, distinct as u64));
+            (
+                var_query.clone(),
+                json!({ args.var_name.as_str(): id }),
+                writes,
+            )
         };
         let permit = gate
             .clone()
@@ -265,7 +278,7 @@ async fn run(args: Args) -> Result<(), String> {
     let mut jitter = Jitter::seeded();
     for seq in 1..=args.changes {
         tokio::time::sleep(seconds(args.change_interval * (0.5 + jitter.next_unit()))).await;
-        let id = args.first_id + ((seq - 1) as i32 % distinct);
+        let id = args.first_id + written_offset(seq, distinct as u64) as i32;
         let token = format!("bench-{seq}");
         let sent = Instant::now();
         db.execute(&update, &[&token, &id])
@@ -330,4 +343,33 @@ async fn run(args: Args) -> Result<(), String> {
         }),
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_subscriber_expects_exactly_the_writes_to_its_row() {
+        for distinct in [1u64, 3, 500] {
+            for offset in 0..distinct {
+                let (residue, modulus) = writes_touching(offset, distinct);
+                for seq in 1..=3 * distinct {
+                    assert_eq!(
+                        written_offset(seq, distinct) == offset,
+                        seq % modulus == residue,
+                        "distinct {distinct}, offset {offset}, seq {seq}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let sorted: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&sorted, 50.0), Some(50.0));
+        assert_eq!(percentile(&sorted, 99.0), Some(99.0));
+        assert_eq!(percentile(&[], 99.0), None);
+    }
 }
