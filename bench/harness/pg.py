@@ -52,13 +52,14 @@ class Statement:
 
 
 class Cluster:
-    def __init__(self, max_connections: int = 300) -> None:
+    def __init__(self, max_connections: int = 300, extra_settings: dict[str, str] | None = None) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="graft-bench-pg-"))
         self.data = self.root / "data"
         self.sock = self.root / "sock"
         self.port = free_port()
         self.user = _pg_user()
         self.max_connections = max_connections
+        self.extra_settings = extra_settings or {}
         self.running = False
 
     @property
@@ -89,6 +90,7 @@ class Cluster:
             "log_directory": "'log'",
             "log_filename": "'pg.log'",
             "log_statement": "'none'",
+            **self.extra_settings,
         }
         with open(self.data / "postgresql.conf", "a", encoding="utf-8") as conf:
             conf.write("\n# graft bench\n")
@@ -104,6 +106,10 @@ class Cluster:
                            capture_output=True, check=False)
             self.running = False
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def postmaster_pid(self) -> int:
+        with open(self.data / "postmaster.pid", encoding="ascii") as file:
+            return int(file.readline())
 
     def psql(self, sql: str | None = None, file: Path | None = None, stdin: bytes | None = None,
              client_encoding: str = "UTF8") -> str:

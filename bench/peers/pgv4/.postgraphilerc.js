@@ -5,6 +5,8 @@ module.exports = {
     appendPlugins: [
       require("postgraphile-plugin-connection-filter"),
       require("@graphile/pg-aggregates").default,
+      // bench/run-subscriptions: live queries from logical decoding (wal2json).
+      ...(process.env.GRAFT_BENCH_LIVE ? [require("@graphile/subscriptions-lds").default] : []),
     ],
     graphileBuildOptions: {
       connectionFilterRelations: true,
