@@ -190,6 +190,10 @@ impl Connection {
             Ok((session, expires)) => {
                 self.session = Some(session);
                 self.headers = headers;
+                if self.protocol == Protocol::TransportWs {
+                    // Only the legacy protocol may initialise again (and need them again).
+                    self.upgrade_headers = HeaderMap::new();
+                }
                 self.expires_at = expires.map(|at| {
                     let left = at
                         .duration_since(std::time::SystemTime::now())
