@@ -30,7 +30,9 @@ pub struct LiveEvent {
 /// Where a subscriber's results go: a connection's channel and the operation's tag (its id).
 #[derive(Debug, Clone)]
 pub struct Sink {
-    pub sender: mpsc::UnboundedSender<LiveEvent>,
+    /// Boxed events keep the channel's first block (allocated with the channel, 32 slots)
+    /// small: each idle connection holds one.
+    pub sender: mpsc::UnboundedSender<Box<LiveEvent>>,
     pub tag: Arc<str>,
 }
 
@@ -38,10 +40,10 @@ impl Sink {
     fn send(&self, result: &LiveResult) {
         // A closed channel means the connection is going away; its subscriptions are dropped
         // (and removed) with it.
-        let _ = self.sender.send(LiveEvent {
+        let _ = self.sender.send(Box::new(LiveEvent {
             tag: self.tag.clone(),
             result: result.clone(),
-        });
+        }));
     }
 }
 

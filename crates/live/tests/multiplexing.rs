@@ -16,7 +16,7 @@ const SQL: &str = "SELECT \"_subs\".\"cohort\", \"_live\".\"result\"::text AS \"
     FROM \"item\" WHERE \"id\" > ((\"_subs\".\"params\"->>0))::int) AS \"_live\"(\"result\") ON true \
     ORDER BY \"_subs\".\"cohort\"";
 
-async fn next(rx: &mut mpsc::UnboundedReceiver<LiveEvent>) -> (String, String) {
+async fn next(rx: &mut mpsc::UnboundedReceiver<Box<LiveEvent>>) -> (String, String) {
     let event = tokio::time::timeout(Duration::from_secs(10), rx.recv())
         .await
         .expect("a result within 10 s")
@@ -27,7 +27,7 @@ async fn next(rx: &mut mpsc::UnboundedReceiver<LiveEvent>) -> (String, String) {
     }
 }
 
-async fn nothing_for(rx: &mut mpsc::UnboundedReceiver<LiveEvent>, wait: Duration) {
+async fn nothing_for(rx: &mut mpsc::UnboundedReceiver<Box<LiveEvent>>, wait: Duration) {
     if let Ok(Some(event)) = tokio::time::timeout(wait, rx.recv()).await {
         panic!("unexpected message for {}", event.tag);
     }

@@ -51,7 +51,7 @@ struct Connection {
     /// When the session's credentials expire (a JWT's `exp`): the connection closes then.
     expires_at: Option<tokio::time::Instant>,
     operations: HashMap<String, LiveOperation>,
-    events: mpsc::UnboundedSender<LiveEvent>,
+    events: mpsc::UnboundedSender<Box<LiveEvent>>,
 }
 
 pub(super) async fn run(
@@ -396,7 +396,7 @@ impl Connection {
         }
     }
 
-    fn on_live_result(&self, event: LiveEvent) -> Vec<Outgoing> {
+    fn on_live_result(&self, event: Box<LiveEvent>) -> Vec<Outgoing> {
         let Some(operation) = self.operations.get(event.tag.as_ref()) else {
             return Vec::new();
         };
