@@ -94,7 +94,7 @@ pub(super) async fn run(
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => Vec::new(),
                 Some(Ok(Message::Close(_)) | Err(_)) | None => break,
             },
-            Some(event) = live_results.recv() => connection.on_live_result(event),
+            Some(event) = live_results.recv() => connection.on_live_result(*event),
             // Only the legacy protocol has keep-alives; the new one would wake for nothing.
             _ = keep_alive.tick(), if connection.session.is_some() && protocol == Protocol::Legacy => {
                 connection.messages.keep_alive().map(Outgoing::Text).into_iter().collect()
@@ -396,7 +396,7 @@ impl Connection {
         }
     }
 
-    fn on_live_result(&self, event: Box<LiveEvent>) -> Vec<Outgoing> {
+    fn on_live_result(&self, event: LiveEvent) -> Vec<Outgoing> {
         let Some(operation) = self.operations.get(event.tag.as_ref()) else {
             return Vec::new();
         };
