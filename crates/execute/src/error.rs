@@ -96,6 +96,9 @@ impl From<tokio_postgres::Error> for DbError {
             "42" => DbErrorKind::SyntaxOrReference,
             "25" if code == "25006" => DbErrorKind::PermissionDenied,
             "08" => DbErrorKind::Connection,
+            // Operator intervention: the server is shutting down, crashed, or not accepting
+            // connections yet; the query may well succeed on a fresh connection later.
+            "57" if matches!(code, "57P01" | "57P02" | "57P03") => DbErrorKind::Connection,
             _ => DbErrorKind::Other,
         };
         DbError {
