@@ -46,11 +46,7 @@ pub async fn query_json_cached(
     sql: &str,
     params: &[Option<String>],
 ) -> Result<String, DbError> {
-    if client.statement_cache.size() > STATEMENT_CACHE_LIMIT {
-        client.statement_cache.clear();
-    }
-    let types = vec![Type::TEXT; params.len()];
-    let statement = client.prepare_typed_cached(sql, &types).await?;
+    let statement = prepare_cached(client, sql, &vec![Type::TEXT; params.len()]).await?;
     let values: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
         .iter()
         .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
@@ -58,6 +54,34 @@ pub async fn query_json_cached(
     let row = client.query_one(&statement, &values).await?;
     let value: Option<String> = text_column(&row, 0)?;
     Ok(value.unwrap_or_else(|| "null".to_string()))
+}
+
+/// The connection's prepared statement for `sql`, prepared now if it is new; the cache starts
+/// over beyond `STATEMENT_CACHE_LIMIT` statements.
+async fn prepare_cached(
+    client: &deadpool_postgres::ClientWrapper,
+    sql: &str,
+    types: &[Type],
+) -> Result<tokio_postgres::Statement, DbError> {
+    if client.statement_cache.size() > STATEMENT_CACHE_LIMIT {
+        client.statement_cache.clear();
+    }
+    Ok(client.prepare_typed_cached(sql, types).await?)
+}
+
+/// Sets `hasura.user` (the session variables as JSON) for the current transaction only, as
+/// Hasura does before a mutation: event-trigger capture and users' own triggers read it.
+pub async fn set_session_setting(
+    client: &deadpool_postgres::ClientWrapper,
+    session_json: &str,
+) -> Result<(), DbError> {
+    client
+        .execute(
+            "SELECT set_config('hasura.user', $1::text, true)",
+            &[&session_json],
+        )
+        .await?;
+    Ok(())
 }
 
 /// One cohort's row of a multiplexed statement.
@@ -78,10 +102,7 @@ pub async fn query_multiplexed(
     sql: &str,
     cohorts: &str,
 ) -> Result<Vec<CohortRow>, DbError> {
-    if client.statement_cache.size() > STATEMENT_CACHE_LIMIT {
-        client.statement_cache.clear();
-    }
-    let statement = client.prepare_typed_cached(sql, &[Type::TEXT]).await?;
+    let statement = prepare_cached(client, sql, &[Type::TEXT]).await?;
     let rows = client.query(&statement, &[&cohorts]).await?;
     rows.iter()
         .map(|row| {

@@ -163,31 +163,22 @@ pub fn join(
         }
     };
     for definition in &document.definitions {
+        // `type Mutation { ... }` and `extend type Mutation { ... }` both declare actions.
+        let root = match definition {
+            Definition::ObjectTypeDefinition(object) => Some((&object.name, &object.fields)),
+            Definition::ObjectTypeExtension(object) => Some((&object.name, &object.fields)),
+            _ => None,
+        };
+        if let Some((name, fields)) = root
+            && (name == "Mutation" || name == "Query")
+        {
+            let kind = if name == "Query" { "query" } else { "mutation" };
+            for field in fields {
+                sdl_actions.push(action_from_sdl(field, kind));
+            }
+            continue;
+        }
         match definition {
-            Definition::ObjectTypeDefinition(object)
-                if object.name == "Mutation" || object.name == "Query" =>
-            {
-                let kind = if object.name == "Query" {
-                    "query"
-                } else {
-                    "mutation"
-                };
-                for field in &object.fields {
-                    sdl_actions.push(action_from_sdl(field, kind));
-                }
-            }
-            Definition::ObjectTypeExtension(object)
-                if object.name == "Mutation" || object.name == "Query" =>
-            {
-                let kind = if object.name == "Query" {
-                    "query"
-                } else {
-                    "mutation"
-                };
-                for field in &object.fields {
-                    sdl_actions.push(action_from_sdl(field, kind));
-                }
-            }
             Definition::ObjectTypeDefinition(object) => {
                 let fields: Vec<Value> = object.fields.iter().map(|f| field_json(f)).collect();
                 push_type(

@@ -158,8 +158,8 @@ pub(crate) enum Outcome {
     Subscription(Box<ValidOperation>),
 }
 
-/// Validates and runs one request. With `subscribe`, a subscription operation is returned
-/// validated instead of run.
+/// Validates and runs one request. With `subscribe`, a subscription operation that reads only
+/// the database is returned validated instead of run.
 pub(crate) async fn execute(
     state: &AppState,
     cache: &SchemaCache,
@@ -193,7 +193,13 @@ pub(crate) async fn execute(
     })?;
     if operation.kind == OperationKind::Subscription {
         check_subscription_roots(&operation)?;
-        if subscribe {
+        // One with introspection fields is answered once, like the query it is: they do not
+        // change while the schema stays, and a schema change re-validates anyway.
+        let has_meta_fields = operation
+            .root_fields
+            .iter()
+            .any(|f| f.name.starts_with("__"));
+        if subscribe && !has_meta_fields {
             return Ok(Outcome::Subscription(Box::new(operation)));
         }
     }

@@ -29,16 +29,14 @@ pub async fn run(
         )
     };
     client.batch_execute("BEGIN").await.map_err(begin)?;
-    // Event triggers read the session from `hasura.user` (transaction-local).
-    let outcome = match client
-        .execute(
-            "SELECT set_config('hasura.user', $1::text, true)",
-            &[&session.variables_json()],
-        )
-        .await
+    let outcome = match graft_execute::set_session_setting(client, &session.variables_json()).await
     {
-        Ok(_) => run_all(state, session, client, &statements).await,
-        Err(e) => Err(begin(e)),
+        Ok(()) => run_all(state, session, client, &statements).await,
+        Err(e) => Err(GraphqlError::new(
+            "unexpected",
+            "$",
+            format!("could not start a transaction: {e}"),
+        )),
     };
     let end = if outcome.is_ok() {
         "COMMIT"

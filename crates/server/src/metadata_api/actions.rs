@@ -227,10 +227,7 @@ async fn check_action(working: &Working<'_>, definition: &ActionDefinition) -> R
     let types = &working.metadata.custom_types;
     for argument in &definition.arguments {
         let base = action_base_type(&argument.ty);
-        let is_input = types.input_objects.iter().any(|t| t.name == base)
-            || types.enums.iter().any(|t| t.name == base)
-            || is_scalar(working, types, base).await;
-        if !is_input {
+        if !type_exists(working, types, base, Direction::Input).await {
             return Err(format!(
                 "the type \"{base}\" of the argument \"{}\" is not an input type that exists",
                 argument.name
@@ -239,10 +236,7 @@ async fn check_action(working: &Working<'_>, definition: &ActionDefinition) -> R
     }
     let output = action_base_type(&definition.output_type);
     let is_object = types.objects.iter().any(|t| t.name == output);
-    let is_output = is_object
-        || types.enums.iter().any(|t| t.name == output)
-        || is_scalar(working, types, output).await;
-    if !is_output {
+    if !type_exists(working, types, output, Direction::Output).await {
         return Err(format!(
             "the type: \"{output}\" is not defined in custom types or it is not an output type"
         ));
@@ -259,10 +253,7 @@ async fn check_custom_types(working: &Working<'_>, types: &CustomTypes) -> Resul
     for input in &types.input_objects {
         for field in &input.fields {
             let base = action_base_type(&field.ty);
-            let known = types.input_objects.iter().any(|t| t.name == base)
-                || types.enums.iter().any(|t| t.name == base)
-                || is_scalar(working, types, base).await;
-            if !known {
+            if !type_exists(working, types, base, Direction::Input).await {
                 return Err(format!(
                     "the type \"{base}\" for field \"{}\" in  input object type \"{}\" does not exist",
                     field.name, input.name
@@ -273,10 +264,7 @@ async fn check_custom_types(working: &Working<'_>, types: &CustomTypes) -> Resul
     for object in &types.objects {
         for field in &object.fields {
             let base = action_base_type(&field.ty);
-            let known = types.objects.iter().any(|t| t.name == base)
-                || types.enums.iter().any(|t| t.name == base)
-                || is_scalar(working, types, base).await;
-            if !known {
+            if !type_exists(working, types, base, Direction::Output).await {
                 return Err(format!(
                     "the type \"{base}\" for field \"{}\" in  object type \"{}\" does not exist",
                     field.name, object.name
@@ -325,6 +313,30 @@ async fn check_custom_types(working: &Working<'_>, types: &CustomTypes) -> Resul
         }
     }
     Ok(())
+}
+
+/// Where a type is used: input objects may only be used as inputs, objects as outputs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Input,
+    Output,
+}
+
+/// Whether `name` is a type that may be used in `direction`: an (input) object, an enum or a
+/// scalar.
+async fn type_exists(
+    working: &Working<'_>,
+    types: &CustomTypes,
+    name: &str,
+    direction: Direction,
+) -> bool {
+    let objects = match direction {
+        Direction::Input => &types.input_objects,
+        Direction::Output => &types.objects,
+    };
+    objects.iter().any(|t| t.name == name)
+        || types.enums.iter().any(|t| t.name == name)
+        || is_scalar(working, types, name).await
 }
 
 /// A built-in GraphQL scalar, a custom scalar, or a type of the default source.

@@ -38,9 +38,9 @@ pub async fn run(
         .map_err(graft_execute::DbError::from)?;
     let outcome = match op {
         RqlOp::Select | RqlOp::Count => execute(client, &prepared).await,
-        _ => match set_session_setting(client, session).await {
+        _ => match graft_execute::set_session_setting(client, &session.variables_json()).await {
             Ok(()) => execute(client, &prepared).await,
-            Err(error) => Err(error),
+            Err(error) => Err(error.into()),
         },
     };
     let end = if outcome.is_ok() {
@@ -53,22 +53,6 @@ pub async fn run(
         .await
         .map_err(graft_execute::DbError::from)?;
     outcome
-}
-
-/// Event-trigger capture reads the session as `session_variables` from `hasura.user`, set for
-/// this transaction only, as Hasura does.
-pub async fn set_session_setting(
-    client: &deadpool_postgres::ClientWrapper,
-    session: &Session,
-) -> Result<(), ApiError> {
-    client
-        .execute(
-            "SELECT set_config('hasura.user', $1::text, true)",
-            &[&session.variables_json()],
-        )
-        .await
-        .map_err(graft_execute::DbError::from)?;
-    Ok(())
 }
 
 /// Runs the statement; a failed permission check becomes `permission-error` (and the caller

@@ -270,33 +270,14 @@ impl Connection {
         .await
         {
             Ok(Outcome::Body(body)) => self.once(&id, &body),
-            Ok(Outcome::Subscription(operation)) => {
-                match self.translate(&session, &operation) {
-                    Ok(Some(statement)) => {
-                        let live = self.join(&id, request, statement);
-                        self.operations.insert(id, live);
-                        Vec::new()
-                    }
-                    Ok(None) => {
-                        // Only introspection fields: answered once, like a query.
-                        let answer = graphql::execute(
-                            &self.state,
-                            &cache,
-                            &session,
-                            &self.headers,
-                            request,
-                            false,
-                        )
-                        .await;
-                        match answer {
-                            Ok(Outcome::Body(body)) => self.once(&id, &body),
-                            Ok(Outcome::Subscription(_)) => Vec::new(),
-                            Err(error) => self.failed(&id, &error),
-                        }
-                    }
-                    Err(error) => self.failed(&id, &error),
+            Ok(Outcome::Subscription(operation)) => match self.translate(&session, &operation) {
+                Ok(statement) => {
+                    let live = self.join(&id, request, statement);
+                    self.operations.insert(id, live);
+                    Vec::new()
                 }
-            }
+                Err(error) => self.failed(&id, &error),
+            },
             Err(error) => self.failed(&id, &error),
         }
     }
@@ -321,20 +302,12 @@ impl Connection {
         ]
     }
 
-    /// Translates a subscription (live query or stream) to its multiplexed statement. `None`
-    /// when no root field reads the database.
+    /// Translates a subscription (live query or stream) to its multiplexed statement.
     fn translate(
         &self,
         session: &Session,
         operation: &ValidOperation,
-    ) -> Result<Option<LiveStatement>, GraphqlError> {
-        if operation
-            .root_fields
-            .iter()
-            .any(|f| f.name.starts_with("__"))
-        {
-            return Ok(None);
-        }
+    ) -> Result<LiveStatement, GraphqlError> {
         let cache = self.state.current();
         let source = graphql::default_source(&cache)?;
         let options = graphql::options(&self.state);
@@ -349,22 +322,22 @@ impl Connection {
             graft_translate::graphql::translate_stream_query(operation, source, session, &options)
                 .map_err(translate_error)?;
         if let Some(stream) = stream {
-            return Ok(Some(LiveStatement {
+            return Ok(LiveStatement {
                 sql: Arc::from(stream.sql),
                 params: stream.params,
                 cursor_params: Some(stream.cursor_params),
                 pool,
-            }));
+            });
         }
         let live =
             graft_translate::graphql::translate_live_query(operation, source, session, &options)
                 .map_err(translate_error)?;
-        Ok(Some(LiveStatement {
+        Ok(LiveStatement {
             sql: Arc::from(live.sql),
             params: live.params,
             cursor_params: None,
             pool,
-        }))
+        })
     }
 
     /// Joins the statement's poller as operation `id`.
@@ -440,7 +413,9 @@ impl Connection {
             )
             .await;
             let renewed = match outcome {
-                Ok(Outcome::Subscription(operation)) => self.translate(&session, &operation),
+                Ok(Outcome::Subscription(operation)) => {
+                    self.translate(&session, &operation).map(Some)
+                }
                 Ok(Outcome::Body(_)) => Ok(None),
                 Err(error) => Err(error),
             };
