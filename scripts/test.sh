@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, unit + end-to-end tests (each starts its own
 # PostgreSQL from the machine's server binaries), and the Hasura conformance cases checked
-# against the known-failures list, and the Node subscription-client test. Needs Rust, the
+# against the known-failures list, and the Node client tests (tests/node). Needs Rust, the
 # PostgreSQL server binaries, and Node.js with npm (packages come from the npm registry).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +31,7 @@ cargo run --release -q -p graft-conformance -- \
   --known-failures tests/conformance/known_failures.tsv \
   --json target/conformance-ws-results.json
 
-echo "== Node subscription clients (graphql-ws, subscriptions-transport-ws) against graft"
+echo "== Node clients against graft: graphql-ws, subscriptions-transport-ws, graphql-js schema validation"
 (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
 GRAFT_BIN=target/release/graft tests/node/run.sh
 

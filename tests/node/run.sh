@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts a throwaway graft (its embedded PostgreSQL in a temporary data directory, an admin
 # secret, a short live-query refetch interval) and runs the Node subscription test against it
-# with both GraphQL WebSocket client libraries. Needs Node.js and `npm ci` done in this folder;
+# with both GraphQL WebSocket client libraries, then the graphql-js schema validation test. Needs Node.js and `npm ci` done in this folder;
 # GRAFT_BIN defaults to target/release/graft. The graft log is printed when the test fails.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -56,8 +56,9 @@ for _ in $(seq 1 450); do
 done
 
 status=0
-GRAFT_URL="$url" GRAFT_ADMIN_SECRET="$secret" \
-  node "$here/subscriptions.test.mjs" || status=$?
+for test_file in "$here"/subscriptions.test.mjs "$here"/schema.test.mjs; do
+  GRAFT_URL="$url" GRAFT_ADMIN_SECRET="$secret" node "$test_file" || status=$?
+done
 if [ "$status" -ne 0 ]; then
   echo "== graft log (last 40 lines)" >&2
   tail -n 40 "$work/graft.log" >&2
