@@ -25,10 +25,7 @@ pub async fn query_json<C: GenericClient + Sync>(
 ) -> Result<String, DbError> {
     let types = vec![Type::TEXT; params.len()];
     let statement = client.prepare_typed(sql, &types).await?;
-    let values: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
-        .iter()
-        .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
-        .collect();
+    let values = sql_params(params);
     let row = client.query_one(&statement, &values).await?;
     let value: Option<String> = text_column(&row, 0)?;
     Ok(value.unwrap_or_else(|| "null".to_string()))
@@ -47,10 +44,7 @@ pub async fn query_json_cached(
     params: &[Option<String>],
 ) -> Result<String, DbError> {
     let statement = prepare_cached(client, sql, &vec![Type::TEXT; params.len()]).await?;
-    let values: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = params
-        .iter()
-        .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
-        .collect();
+    let values = sql_params(params);
     let row = client.query_one(&statement, &values).await?;
     let value: Option<String> = text_column(&row, 0)?;
     Ok(value.unwrap_or_else(|| "null".to_string()))
@@ -67,6 +61,24 @@ async fn prepare_cached(
         client.statement_cache.clear();
     }
     Ok(client.prepare_typed_cached(sql, types).await?)
+}
+
+/// Postgres's plan for a statement with these parameters (`EXPLAIN`, text format), one line per
+/// element. The statement is planned, not run.
+pub async fn explain<C: GenericClient + Sync>(
+    client: &C,
+    sql: &str,
+    params: &[Option<String>],
+) -> Result<Vec<String>, DbError> {
+    let types = vec![Type::TEXT; params.len()];
+    let statement = client
+        .prepare_typed(&format!("EXPLAIN (FORMAT TEXT) {sql}"), &types)
+        .await?;
+    let values = sql_params(params);
+    let rows = client.query(&statement, &values).await?;
+    rows.iter()
+        .map(|row| Ok(text_column(row, 0)?.unwrap_or_default()))
+        .collect()
 }
 
 /// Sets `hasura.user` (the session variables as JSON) for the current transaction only, as
@@ -116,6 +128,14 @@ pub async fn query_multiplexed(
                 },
             })
         })
+        .collect()
+}
+
+/// The parameters as the driver takes them: every value is sent as text (or NULL).
+fn sql_params(params: &[Option<String>]) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
+    params
+        .iter()
+        .map(|p| p as &(dyn tokio_postgres::types::ToSql + Sync))
         .collect()
 }
 

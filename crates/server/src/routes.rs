@@ -28,6 +28,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/v1alpha1/graphql",
             post(crate::graphql::handler).get(crate::ws::upgrade),
         )
+        .route(
+            "/v1/graphql/explain",
+            post(crate::graphql::explain::handler),
+        )
         .route("/v1/metadata", post(v1_metadata))
         .route("/v1/query", post(v1_query))
         .route("/v2/query", post(v2_query))

@@ -24,4 +24,4 @@ pub mod printer;
 pub use ast::*;
 pub use params::{ParamIndex, Params};
 pub use printer::identifier::{IdentifierError, quote_identifier, shorten_identifier};
-pub use printer::{MultiplexedShape, PrintError, print, print_multiplexed};
+pub use printer::{MultiplexedShape, PrintError, inline_params, print, print_multiplexed};

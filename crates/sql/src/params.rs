@@ -64,6 +64,14 @@ impl Params {
         ParamIndex(u32::try_from(self.values.len()).unwrap_or(u32::MAX))
     }
 
+    /// Changes the value at `index` (one pushed earlier); an index past the end is ignored.
+    pub fn replace(&mut self, index: ParamIndex, value: Option<String>) {
+        let position = (index.one_based() as usize).saturating_sub(1);
+        if let Some(slot) = self.values.get_mut(position) {
+            *slot = value;
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.values.len()
     }

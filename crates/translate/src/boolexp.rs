@@ -10,12 +10,15 @@
 use crate::value::{ParamFormat, param_text};
 use graft_catalog::{PgType, PgTypeKind};
 use graft_metadata::QualifiedTable;
+use graft_schema::Session;
 use graft_schema::{BoolExp, ComparisonOp, ComputedCall, ComputedResult, Operand};
 use graft_sql::Params;
 use graft_sql::ast::{
     AliasGenerator, ColumnAlias, ColumnName, Expr, From, FunctionCall, FunctionName, Op,
     Quantifier, Select, TableAlias, TableName, TypeName,
 };
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 
 /// Everything a translation into SQL threads through: the parameter list (whose `$1` is the
 /// session), the alias counter, and the session parameter's expression.
@@ -23,6 +26,9 @@ pub struct SqlContext {
     pub params: Params,
     pub aliases: AliasGenerator,
     session: Expr,
+    /// The session variables the statement reads, or `None` once something reads them all (a
+    /// function's session argument).
+    session_reads: RefCell<Option<BTreeSet<String>>>,
 }
 
 impl SqlContext {
@@ -35,16 +41,21 @@ impl SqlContext {
             params,
             aliases: AliasGenerator::new(),
             session,
+            session_reads: RefCell::new(Some(BTreeSet::new())),
         }
     }
 
     /// `$1::json`: all session variables, for a function's session argument.
     pub fn session_json(&self) -> Expr {
+        *self.session_reads.borrow_mut() = None;
         cast(self.session.clone(), TypeName::new("json"))
     }
 
     /// `($1::json->>'name')`: one session variable, as text.
     pub fn session_variable(&self, name: &str) -> Expr {
+        if let Some(reads) = self.session_reads.borrow_mut().as_mut() {
+            reads.insert(name.to_string());
+        }
         Expr::BinaryOp {
             left: Box::new(Expr::Cast {
                 expr: Box::new(self.session.clone()),
@@ -52,6 +63,25 @@ impl SqlContext {
             }),
             op: Op::JsonGetText,
             right: Box::new(Expr::StringLiteral(name.to_string())),
+        }
+    }
+
+    /// Narrows the session parameter to the variables the statement reads. The SQL cannot tell
+    /// the difference, and two users whose sessions differ only in variables a query ignores
+    /// then send equal parameters: one live-query cohort serves both.
+    pub fn keep_only_read_session_variables(&mut self, session: &Session) {
+        let Some(reads) = self.session_reads.get_mut().as_ref() else {
+            return;
+        };
+        let read: serde_json::Map<String, serde_json::Value> = session
+            .variables
+            .iter()
+            .filter(|(name, _)| reads.contains(name.as_str()))
+            .map(|(name, value)| (name.clone(), serde_json::Value::String(value.clone())))
+            .collect();
+        if let Expr::Param(index) = self.session {
+            self.params
+                .replace(index, Some(serde_json::Value::Object(read).to_string()));
         }
     }
 
@@ -270,7 +300,7 @@ pub fn computed_call(call: &ComputedCall, row: &TableAlias, ctx: &mut SqlContext
             if i == call.table_argument {
                 Expr::TableRow(row.clone())
             } else if Some(i) == call.session_argument {
-                cast(ctx.session.clone(), TypeName::new("json"))
+                ctx.session_json()
             } else {
                 Expr::Null
             }

@@ -6,6 +6,7 @@
 
 mod action;
 pub(crate) mod async_action;
+pub mod explain;
 mod mutation;
 pub mod schemas;
 
@@ -23,12 +24,12 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 #[derive(Deserialize)]
-struct GraphqlRequest {
-    query: Option<String>,
+pub(crate) struct GraphqlRequest {
+    pub(crate) query: Option<String>,
     #[serde(default)]
-    variables: Option<Value>,
+    pub(crate) variables: Option<Value>,
     #[serde(default, rename = "operationName")]
-    operation_name: Option<String>,
+    pub(crate) operation_name: Option<String>,
 }
 
 /// A GraphQL error in Hasura's shape.

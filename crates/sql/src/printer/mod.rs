@@ -16,7 +16,10 @@
 
 mod expr;
 pub mod identifier;
+mod inline;
 mod statement;
+
+pub use inline::inline_params;
 
 use crate::ast::Statement;
 use crate::params::ParamIndex;

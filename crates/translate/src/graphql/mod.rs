@@ -100,6 +100,20 @@ pub fn translate_live_query(
     })
 }
 
+/// One statement per database root field of a query or subscription, for `/v1/graphql/explain`:
+/// the root field's response key and its statement (a single column, the field's value).
+pub fn translate_root_fields_separately(
+    op: &ValidOperation,
+    source: &SourceModel,
+    session: &Session,
+    options: &GraphqlOptions,
+) -> Result<Vec<(String, PreparedSql)>, GraphqlError> {
+    database_roots(op, source, session, options)?
+        .iter()
+        .map(|(key, root)| Ok((key.clone(), root_statement(root, session)?)))
+        .collect()
+}
+
 /// The statement answering the database root fields of `op`, its parameters, and the response
 /// keys it answers.
 fn query_statement(
@@ -108,6 +122,34 @@ fn query_statement(
     session: &Session,
     options: &GraphqlOptions,
 ) -> Result<(Statement, SqlContext, Vec<String>), GraphqlError> {
+    let roots = database_roots(op, source, session, options)?;
+    let mut sql = SqlContext::new(session.variables_json());
+    let mut pairs = Vec::with_capacity(roots.len());
+    for (key, root) in &roots {
+        let select = match root {
+            Root::List(ir) => crate::select::array_select(ir, None, &mut sql),
+            Root::ByPk(ir) => crate::select::object_select(ir, None, &mut sql),
+            Root::Aggregate(ir) => aggregate::aggregate_select(ir, None, &mut sql),
+        };
+        pairs.push((key.clone(), Expr::ScalarSubquery(Box::new(select))));
+    }
+    sql.keep_only_read_session_variables(session);
+    let statement = Statement::Select(Box::new(select_json_root(pairs)));
+    Ok((
+        statement,
+        sql,
+        roots.into_iter().map(|(key, _)| key).collect(),
+    ))
+}
+
+/// The IR of each root field of `op` that reads the database, under the session's permissions,
+/// by response key; `__schema`, `__type` and `__typename` are the caller's.
+fn database_roots(
+    op: &ValidOperation,
+    source: &SourceModel,
+    session: &Session,
+    options: &GraphqlOptions,
+) -> Result<Vec<(String, Root)>, GraphqlError> {
     if op.kind == OperationKind::Mutation {
         return Err(GraphqlError::not_supported(
             "mutations are not translated by translate_graphql_query",
@@ -164,22 +206,7 @@ fn query_statement(
             ));
         }
     }
-    let mut sql = SqlContext::new(session.variables_json());
-    let mut pairs = Vec::with_capacity(roots.len());
-    for (key, root) in &roots {
-        let select = match root {
-            Root::List(ir) => crate::select::array_select(ir, None, &mut sql),
-            Root::ByPk(ir) => crate::select::object_select(ir, None, &mut sql),
-            Root::Aggregate(ir) => aggregate::aggregate_select(ir, None, &mut sql),
-        };
-        pairs.push((key.clone(), Expr::ScalarSubquery(Box::new(select))));
-    }
-    let statement = Statement::Select(Box::new(select_json_root(pairs)));
-    Ok((
-        statement,
-        sql,
-        roots.into_iter().map(|(key, _)| key).collect(),
-    ))
+    Ok(roots)
 }
 
 pub(crate) enum Root {
@@ -201,6 +228,7 @@ pub(crate) fn root_statement(root: &Root, session: &Session) -> Result<PreparedS
         Expr::ScalarSubquery(Box::new(select)),
         graft_sql::ast::ColumnAlias::new("json"),
     )]);
+    sql.keep_only_read_session_variables(session);
     let statement = Statement::Select(Box::new(wrapped));
     prepare(&statement, sql, false).map_err(|e| GraphqlError::new("unexpected", e.message, "$"))
 }

@@ -127,6 +127,7 @@ pub fn translate_stream_query(
     ])));
     let text = graft_sql::print_multiplexed(&statement, graft_sql::MultiplexedShape::Stream)
         .map_err(|e| GraphqlError::new("unexpected", e.to_string(), "$"))?;
+    sql.keep_only_read_session_variables(session);
     let mut params = sql.params.into_values();
     let cursor_params: Vec<usize> = params
         .iter()
