@@ -6,19 +6,30 @@ use crate::EventsError;
 use serde_json::Value;
 use tokio_postgres::GenericClient;
 
-/// `invoke_event_trigger`: a `MANUAL` event with `data.new` = the payload; returns its id.
+/// `invoke_event_trigger`: a `MANUAL` event with `data.new` = the payload and the invoker's
+/// session variables (`session_json`, as `hasura.user` holds them); returns its id.
 pub async fn invoke_manual<C: GenericClient + Sync>(
     client: &C,
     schema: &str,
     table: &str,
     trigger: &str,
     payload: &Value,
+    session_json: &str,
 ) -> Result<String, EventsError> {
+    // The setting is transaction-local and the statement is its own transaction; the FROM
+    // item is evaluated before the select list, so insert_event_log reads it.
     let row = client
         .query_one(
             "SELECT hdb_catalog.insert_event_log($1::text, $2::text, $3::text, 'MANUAL', \
-               json_build_object('old', NULL, 'new', $4::text::json))",
-            &[&schema, &table, &trigger, &payload.to_string()],
+               json_build_object('old', NULL, 'new', $4::text::json)) \
+             FROM (SELECT set_config('hasura.user', $5::text, true)) AS session",
+            &[
+                &schema,
+                &table,
+                &trigger,
+                &payload.to_string(),
+                &session_json,
+            ],
         )
         .await?;
     Ok(row.try_get(0)?)

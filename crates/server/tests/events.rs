@@ -292,6 +292,11 @@ async fn manual_events_errors_and_metadata_round_trip() {
         .await;
     assert_eq!(calls[0].body["id"], answer["event_id"]);
     assert_eq!(calls[0].body["event"]["op"], "MANUAL");
+    // the invoker's session, as Hasura records it
+    assert_eq!(
+        calls[0].body["event"]["session_variables"],
+        json!({"x-hasura-role": "admin"})
+    );
     assert_eq!(
         calls[0].body["event"]["data"],
         json!({"old": null, "new": {"some_key": "some_value"}})

@@ -44,6 +44,8 @@ pub struct Engine {
     pub base_url: String,
     log_path: PathBuf,
     _action_handler: crate::action_handler::ActionHandler,
+    /// Records the engine's event-trigger calls.
+    pub event_webhook: crate::event_webhook::EventWebhook,
 }
 
 /// A port that was free a moment ago.
@@ -91,10 +93,15 @@ impl Engine {
                 .await
                 .map_err(EngineError::Port)?;
         command.env("ACTION_WEBHOOK_HANDLER", &action_handler.url);
-        // The other helper servers do not exist yet: their URLs lead to ports nobody listens on.
-        for name in ["EVENT_WEBHOOK_HANDLER", "REMOTE_SCHEMAS_WEBHOOK_DOMAIN"] {
-            command.env(name, format!("http://127.0.0.1:{}", free_port()?));
-        }
+        let event_webhook = crate::event_webhook::start()
+            .await
+            .map_err(EngineError::Port)?;
+        command.env("EVENT_WEBHOOK_HANDLER", &event_webhook.url);
+        // The remote-schema servers do not exist yet: their URL leads to a port nobody listens on.
+        command.env(
+            "REMOTE_SCHEMAS_WEBHOOK_DOMAIN",
+            format!("http://127.0.0.1:{}", free_port()?),
+        );
         command
             .envs(config.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
@@ -110,6 +117,7 @@ impl Engine {
             base_url,
             log_path: config.log_path.clone(),
             _action_handler: action_handler,
+            event_webhook,
         })
     }
 

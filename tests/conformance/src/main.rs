@@ -11,8 +11,9 @@
 //! It sits outside the request pipeline: it only talks to `graft serve` over HTTP and
 //! WebSockets, so it is the end-to-end measure of compatibility. `--transport` replays GraphQL
 //! cases over `graphql-ws`, `graphql-transport-ws` and as live subscriptions too (see
-//! [`transport::Transport`], [`ws_step`], [`scenarios`]). The helper webhook servers are not
-//! implemented yet.
+//! [`transport::Transport`], [`ws_step`], [`scenarios`]). Beside each engine run the suite's
+//! action handler ([`action_handler`]) and event webhook ([`event_webhook`]); the event-trigger
+//! tests that Python drove are re-implemented in [`event_scenarios`].
 
 mod action_handler;
 mod appendix;
@@ -22,6 +23,8 @@ mod compare;
 mod database;
 mod discovery;
 mod engine;
+mod event_scenarios;
+mod event_webhook;
 mod fixtures;
 mod known_failures;
 mod manifest;
@@ -70,10 +73,11 @@ async fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
     };
     let transports = args.transports().map_err(anyhow::Error::msg)?;
     let mut plans = discovery::discover(&queries_dir, &rows, &selection, &classes);
-    if transports.iter().any(|t| *t != transport::Transport::Http) {
+    let python_only = scenarios::python_only_folders(&transports);
+    if !python_only.is_empty() {
         let extra = discovery::python_only_plans(
             &queries_dir,
-            scenarios::PYTHON_ONLY_FOLDERS,
+            &python_only,
             &rows,
             &selection,
             &classes,
@@ -81,6 +85,9 @@ async fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
         );
         plans.extend(extra);
         plans.sort_by(|a, b| a.folder.cmp(&b.folder));
+    }
+    for plan in &mut plans {
+        event_scenarios::adjust_fixtures(&plan.folder, &mut plan.fixtures);
     }
     if args.list {
         for plan in &plans {

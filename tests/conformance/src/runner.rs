@@ -263,6 +263,7 @@ async fn run_units(
                         admin_secret,
                         dir: &plan.dir,
                         timeout: ctx.frame_timeout,
+                        events: Some(&engine.event_webhook),
                     };
                     scenario.run(&scenario_ctx, unit.transport).await
                 }

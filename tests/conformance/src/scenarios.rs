@@ -16,8 +16,22 @@ use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Duration;
 
-/// Folders with fixtures but no case file, whose tests are all Python (run only as scenarios).
+/// Folders with fixtures but no case file, whose tests are all Python (run only as scenarios
+/// over a WebSocket transport).
 pub const PYTHON_ONLY_FOLDERS: &[&str] = &["subscriptions/udf_session_args"];
+
+/// The Python-only folders with a scenario over one of `transports`: the subscription ones
+/// need a socket, the event-trigger ones run over HTTP.
+pub fn python_only_folders(transports: &[Transport]) -> Vec<&'static str> {
+    let mut folders = Vec::new();
+    if transports.iter().any(|t| *t != Transport::Http) {
+        folders.extend_from_slice(PYTHON_ONLY_FOLDERS);
+    }
+    if transports.contains(&Transport::Http) {
+        folders.extend_from_slice(crate::event_scenarios::PYTHON_ONLY_FOLDERS);
+    }
+    folders
+}
 
 /// How long "no further frame" is watched for.
 pub const QUIET: Duration = Duration::from_secs(1);
@@ -30,6 +44,8 @@ pub struct ScenarioContext<'a> {
     pub dir: &'a Path,
     /// Per expected frame, like the Python `timeout=15`.
     pub timeout: Duration,
+    /// The engine's event webhook (`EVENT_WEBHOOK_HANDLER`), for the event-trigger tests.
+    pub events: Option<&'a crate::event_webhook::EventWebhook>,
 }
 
 /// The protocol checks of `TestSubscriptionBasic` / `TestSubscriptionBasicGraphQLWS` and the
@@ -61,6 +77,8 @@ pub enum Scenario {
     /// A live query on a tracked function that takes the whole session as an argument.
     SessionArgumentFunction,
     Basic(BasicCheck),
+    /// An event-trigger test of `test_events.py`, over HTTP.
+    Event(crate::event_scenarios::EventTest),
 }
 
 /// A scenario as planned for a folder: its result path, and the transports it runs over.
@@ -80,7 +98,10 @@ pub fn for_case_file(path: &str) -> Option<PlannedScenario> {
         "subscriptions/streaming/steps.yaml" => {
             (Scenario::StreamingSteps, vec![Transport::Websocket])
         }
-        _ => return None,
+        _ => (
+            Scenario::Event(crate::event_scenarios::for_case_file(path)?),
+            vec![Transport::Http],
+        ),
     };
     Some(PlannedScenario {
         path: path.to_string(),
@@ -154,12 +175,18 @@ pub fn for_folder(folder: &str, admin_secret: bool) -> Vec<PlannedScenario> {
             Scenario::SessionArgumentFunction,
             &BOTH,
         )],
-        _ => Vec::new(),
+        _ => crate::event_scenarios::for_folder(folder)
+            .into_iter()
+            .map(|(name, test)| planned(name, Scenario::Event(test), &[Transport::Http]))
+            .collect(),
     }
 }
 
 impl Scenario {
     pub async fn run(self, ctx: &ScenarioContext<'_>, transport: Transport) -> Result<(), String> {
+        if let Scenario::Event(test) = self {
+            return crate::event_scenarios::run(test, ctx).await;
+        }
         let protocol = protocol_of(transport).ok_or("not a WebSocket transport")?;
         match self {
             Scenario::LiveQueries => live_queries(ctx, protocol).await,
@@ -168,6 +195,7 @@ impl Scenario {
             Scenario::StreamingCustomCursor => streaming_custom_cursor(ctx, protocol).await,
             Scenario::SessionArgumentFunction => session_argument_function(ctx, protocol).await,
             Scenario::Basic(check) => basic(ctx, protocol, check).await,
+            Scenario::Event(_) => Err("an event test runs over HTTP".into()),
         }
     }
 }

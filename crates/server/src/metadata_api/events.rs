@@ -209,7 +209,11 @@ struct InvokeArgs {
     payload: Value,
 }
 
-pub async fn invoke(working: &mut Working<'_>, args: &Value) -> Result<Value, ApiError> {
+pub async fn invoke(
+    working: &mut Working<'_>,
+    session: &graft_schema::Session,
+    args: &Value,
+) -> Result<Value, ApiError> {
     let source = source_of(args);
     let InvokeArgs { name, payload } = parse_args(args)?;
     let (t, e) = find_trigger(working, &source, &name).ok_or_else(|| trigger_not_found(&name))?;
@@ -223,9 +227,16 @@ pub async fn invoke(working: &mut Working<'_>, args: &Value) -> Result<Value, Ap
         .at("$.args"));
     }
     let client = source_client(working, &source).await?;
-    let event_id = event_api::invoke_manual(&**client, &table.schema, &table.name, &name, &payload)
-        .await
-        .map_err(events_error)?;
+    let event_id = event_api::invoke_manual(
+        &**client,
+        &table.schema,
+        &table.name,
+        &name,
+        &payload,
+        &session.variables_json(),
+    )
+    .await
+    .map_err(events_error)?;
     Ok(json!({"event_id": event_id}))
 }
 

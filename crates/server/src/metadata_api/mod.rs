@@ -224,8 +224,13 @@ where
             return Err(ApiError::admin_only());
         }
         let version = map.get("version").and_then(Value::as_u64).unwrap_or(1);
-        run_command(working, name, &args, version)
-            .await
+        let outcome = if name == "invoke_event_trigger" {
+            // the one command that records the caller's session (in the event it logs)
+            events::invoke(working, session, &args).await
+        } else {
+            run_command(working, name, &args, version).await
+        };
+        outcome
             .map(Reply::Value)
             .map_err(|e| if e.path == "$" { e.at("$.args") } else { e })
     })
@@ -331,7 +336,6 @@ async fn run_command(
         "set_catalog_state" => objects::set_catalog_state(working, args).await,
         "create_event_trigger" => events::create(working, args).await,
         "delete_event_trigger" => events::delete(working, args),
-        "invoke_event_trigger" => events::invoke(working, args).await,
         "redeliver_event" => events::redeliver(working, args).await,
         "get_event_logs" => events::event_logs(working, args).await,
         "get_event_invocation_logs" => events::invocation_logs(working, args).await,
