@@ -43,11 +43,37 @@ pub async fn query_json_cached(
     sql: &str,
     params: &[Option<String>],
 ) -> Result<String, DbError> {
+    let bytes = query_json_bytes_cached(client, sql, params).await?;
+    String::from_utf8(bytes.to_vec())
+        .map_err(|e| DbError::connection(format!("the database sent invalid UTF-8: {e}")))
+}
+
+/// As [`query_json_cached`], without copying the result: the bytes are the driver's receive
+/// buffer itself, so a 100 MB result is held once, and handed to the HTTP body as it is.
+pub async fn query_json_bytes_cached(
+    client: &deadpool_postgres::ClientWrapper,
+    sql: &str,
+    params: &[Option<String>],
+) -> Result<bytes::Bytes, DbError> {
     let statement = prepare_cached(client, sql, &vec![Type::TEXT; params.len()]).await?;
     let values = sql_params(params);
     let row = client.query_one(&statement, &values).await?;
-    let value: Option<String> = text_column(&row, 0)?;
-    Ok(value.unwrap_or_else(|| "null".to_string()))
+    // Checked here, so the owner below can read the column without a way to fail.
+    row.try_get::<_, Option<RawSlice>>(0)?;
+    Ok(bytes::Bytes::from_owner(JsonColumn(row)))
+}
+
+/// A row whose first column is JSON text, as the owner of [`bytes::Bytes`].
+struct JsonColumn(tokio_postgres::Row);
+
+impl AsRef<[u8]> for JsonColumn {
+    fn as_ref(&self) -> &[u8] {
+        match self.0.try_get::<_, Option<RawSlice>>(0) {
+            Ok(Some(slice)) => slice.0,
+            // SQL NULL (checked readable at construction).
+            _ => b"null",
+        }
+    }
 }
 
 /// The connection's prepared statement for `sql`, prepared now if it is new; the cache starts
@@ -145,6 +171,25 @@ fn text_column(row: &tokio_postgres::Row, index: usize) -> Result<Option<String>
     Ok(raw.map(|r| r.0))
 }
 
+/// A column's text form, borrowed from the row (see [`RawText`] for the types).
+struct RawSlice<'a>(&'a [u8]);
+
+impl<'a> tokio_postgres::types::FromSql<'a> for RawSlice<'a> {
+    fn from_sql(
+        ty: &Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        if *ty == Type::JSONB && raw.first() == Some(&1) {
+            return Ok(RawSlice(&raw[1..]));
+        }
+        Ok(RawSlice(raw))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        <RawText as tokio_postgres::types::FromSql>::accepts(ty)
+    }
+}
+
 /// Accepts any column type and keeps its text form. Only used for `json`, `text` and the like,
 /// whose binary and text encodings coincide (`jsonb` binary has a version byte, stripped here).
 struct RawText(String);
@@ -154,12 +199,8 @@ impl<'a> tokio_postgres::types::FromSql<'a> for RawText {
         ty: &Type,
         raw: &'a [u8],
     ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-        let bytes = if *ty == Type::JSONB && raw.first() == Some(&1) {
-            &raw[1..]
-        } else {
-            raw
-        };
-        Ok(RawText(String::from_utf8(bytes.to_vec())?))
+        let slice = RawSlice::from_sql(ty, raw)?;
+        Ok(RawText(String::from_utf8(slice.0.to_vec())?))
     }
 
     fn accepts(ty: &Type) -> bool {

@@ -62,11 +62,14 @@ pub(crate) async fn execute_with_actions(
     let mut rows: Map<String, Value> = Map::new();
     if !database.root_fields.is_empty() {
         let text = if operation.kind == OperationKind::Mutation {
-            mutation::run(call.state, call.cache, call.session, &database).await?
+            mutation::run(call.state, call.cache, call.session, &database)
+                .await?
+                .into_bytes()
+                .into()
         } else {
             run_query(call.state, call.cache, call.session, &database).await?
         };
-        rows = serde_json::from_str(&text).map_err(|e| {
+        rows = serde_json::from_slice(&text).map_err(|e| {
             GraphqlError::new(
                 "unexpected",
                 "$",

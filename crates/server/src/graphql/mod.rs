@@ -6,6 +6,7 @@
 
 mod action;
 pub(crate) mod async_action;
+mod body;
 pub mod explain;
 mod mutation;
 pub mod schemas;
@@ -16,6 +17,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+pub(crate) use body::JsonBody;
 use graft_gql::{OperationKind, ValidOperation};
 use graft_metadata::DEFAULT_SOURCE;
 use graft_schema::Session;
@@ -119,18 +121,18 @@ pub async fn handler(
             for request in requests {
                 parts.push(answer(&state, &cache, &session, &headers, request).await);
             }
-            format!("[{}]", parts.join(","))
+            JsonBody::array(parts)
         }
         request => answer(&state, &cache, &session, &headers, request).await,
     };
     json_response(StatusCode::OK, body)
 }
 
-fn json_response(status: StatusCode, body: String) -> Response {
+fn json_response(status: StatusCode, body: impl Into<JsonBody>) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
-        body,
+        axum::body::Body::new(body.into()),
     )
         .into_response()
 }
@@ -143,18 +145,20 @@ async fn answer(
     session: &Session,
     headers: &HeaderMap,
     request: Value,
-) -> String {
+) -> JsonBody {
     match execute(state, cache, session, headers, request, false).await {
         Ok(Outcome::Body(body)) => body,
-        Ok(Outcome::Subscription(_)) => GraphqlError::new("unexpected", "$", "subscription").body(),
-        Err(error) => error.body(),
+        Ok(Outcome::Subscription(_)) => GraphqlError::new("unexpected", "$", "subscription")
+            .body()
+            .into(),
+        Err(error) => error.body().into(),
     }
 }
 
 /// What a request led to.
 pub(crate) enum Outcome {
     /// The whole response body (`{"data": ...}`; errors come as `Err`).
-    Body(String),
+    Body(JsonBody),
     /// A valid subscription, for the caller to keep alive (WebSocket only).
     Subscription(Box<ValidOperation>),
 }
@@ -207,7 +211,9 @@ pub(crate) async fn execute(
     if graft_gql::is_introspection_only(&operation) {
         if variables.is_some() {
             return Ok(Outcome::Body(
-                graft_gql::introspect(&schema, &operation).to_string(),
+                graft_gql::introspect(&schema, &operation)
+                    .to_string()
+                    .into(),
             ));
         }
         let role_key = format!(
@@ -221,11 +227,11 @@ pub(crate) async fn execute(
         );
         let key = (role_key, query.clone(), request.operation_name.clone());
         if let Some(answer) = schemas::cached_introspection(cache, &key) {
-            return Ok(Outcome::Body(answer.as_ref().clone()));
+            return Ok(Outcome::Body(answer.into()));
         }
-        let answer = Arc::new(graft_gql::introspect(&schema, &operation).to_string());
+        let answer = Bytes::from(graft_gql::introspect(&schema, &operation).to_string());
         schemas::store_introspection(cache, key, answer.clone());
-        return Ok(Outcome::Body(answer.as_ref().clone()));
+        return Ok(Outcome::Body(answer.into()));
     }
     if operation
         .root_fields
@@ -241,10 +247,10 @@ pub(crate) async fn execute(
         };
         return action::execute_with_actions(&call, &schema, &operation)
             .await
-            .map(Outcome::Body);
+            .map(|body| Outcome::Body(body.into()));
     }
     let data = if operation.kind == OperationKind::Mutation {
-        mutation::run(state, cache, session, &operation).await?
+        Bytes::from(mutation::run(state, cache, session, &operation).await?)
     } else {
         run_query(state, cache, session, &operation).await?
     };
@@ -253,9 +259,9 @@ pub(crate) async fn execute(
         .iter()
         .all(|f| !f.name.starts_with("__"))
     {
-        return Ok(Outcome::Body(format!("{{\"data\":{data}}}")));
+        return Ok(Outcome::Body(JsonBody::data(data)));
     }
-    merge_introspection(&schema, &operation, &data).map(Outcome::Body)
+    merge_introspection(&schema, &operation, &data).map(|body| Outcome::Body(body.into()))
 }
 
 /// Hasura's rule: a subscription selects one root field, unless it opts in with
@@ -309,13 +315,14 @@ fn backend_only(session: &Session) -> bool {
         .is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
-/// Translates the operation's database fields to one statement and runs it.
+/// Translates the operation's database fields to one statement and runs it. The result is the
+/// database's JSON, uncopied.
 pub(crate) async fn run_query(
     state: &AppState,
     cache: &SchemaCache,
     session: &Session,
     operation: &ValidOperation,
-) -> Result<String, GraphqlError> {
+) -> Result<Bytes, GraphqlError> {
     let statement = graft_translate::graphql::translate_graphql_query(
         operation,
         default_source(cache)?,
@@ -325,7 +332,7 @@ pub(crate) async fn run_query(
     .map_err(|e| GraphqlError::new(e.code, e.path, e.message))?;
     let client = connection(cache).await?;
     let prepared = &statement.prepared;
-    graft_execute::query_json_cached(&client, &prepared.sql, &prepared.params)
+    graft_execute::query_json_bytes_cached(&client, &prepared.sql, &prepared.params)
         .await
         .map_err(|e| database_error(state, session, prepared, e))
 }
@@ -366,9 +373,9 @@ pub(crate) fn statement_error(
 fn merge_introspection(
     schema: &graft_gql::apollo_compiler::validation::Valid<graft_gql::apollo_compiler::Schema>,
     operation: &ValidOperation,
-    data: &str,
+    data: &[u8],
 ) -> Result<String, GraphqlError> {
-    let database: serde_json::Map<String, Value> = serde_json::from_str(data).map_err(|e| {
+    let database: serde_json::Map<String, Value> = serde_json::from_slice(data).map_err(|e| {
         GraphqlError::new(
             "unexpected",
             "$",

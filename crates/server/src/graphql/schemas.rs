@@ -2,6 +2,7 @@
 //! built from, so a metadata change (a new cache) naturally drops every role's schema.
 
 use crate::state::SchemaCache;
+use axum::body::Bytes;
 use graft_gql::apollo_compiler::Schema;
 use graft_gql::apollo_compiler::validation::Valid;
 use graft_gql::{GqlSchemaError, SchemaOptions, schema_for_role};
@@ -18,7 +19,7 @@ pub struct RoleSchemas {
     built: Mutex<HashMap<(String, bool), RoleSchema>>,
     /// Answers to introspection-only requests without variables, by role and document: tools
     /// send the same large introspection query again and again.
-    introspection: Mutex<HashMap<IntrospectionKey, Arc<String>>>,
+    introspection: Mutex<HashMap<IntrospectionKey, Bytes>>,
 }
 
 /// (role, document, operation name) of an introspection request.
@@ -144,7 +145,7 @@ async fn enum_rows(
 }
 
 /// A cached introspection answer for this role and document.
-pub fn cached_introspection(cache: &SchemaCache, key: &IntrospectionKey) -> Option<Arc<String>> {
+pub fn cached_introspection(cache: &SchemaCache, key: &IntrospectionKey) -> Option<Bytes> {
     cache
         .role_schemas
         .introspection
@@ -153,7 +154,7 @@ pub fn cached_introspection(cache: &SchemaCache, key: &IntrospectionKey) -> Opti
         .and_then(|map| map.get(key).cloned())
 }
 
-pub fn store_introspection(cache: &SchemaCache, key: IntrospectionKey, answer: Arc<String>) {
+pub fn store_introspection(cache: &SchemaCache, key: IntrospectionKey, answer: Bytes) {
     if let Ok(mut map) = cache.role_schemas.introspection.lock() {
         if map.len() >= INTROSPECTION_CACHE_LIMIT {
             map.clear();

@@ -269,7 +269,7 @@ impl Connection {
         )
         .await
         {
-            Ok(Outcome::Body(body)) => self.once(&id, &body),
+            Ok(Outcome::Body(body)) => self.once(&id, &body.into_string()),
             Ok(Outcome::Subscription(operation)) => match self.translate(&session, &operation) {
                 Ok(statement) => {
                     let live = self.join(&id, request, statement);
