@@ -27,8 +27,8 @@ mod sdl;
 mod validate;
 
 pub use build::{
-    Mutability, SchemaOptions, action_base_type, function_field_name, function_return_table,
-    is_scalar_computed, schema_for_role, sdl_for_role, user_arguments,
+    Mutability, SchemaOptions, action_base_type, function_return_table, is_scalar_computed,
+    schema_for_role, sdl_for_role, user_arguments,
 };
 pub use error::{GqlError, GqlSchemaError};
 pub use introspection::{introspect, is_introspection_only};

@@ -67,6 +67,15 @@ pub struct ServeArgs {
         default_value_t = false
     )]
     pub stringify_numeric_types: bool,
+    /// false: a role may call a query function only with a function permission (mutation
+    /// functions always need one).
+    #[arg(
+        long,
+        env = "HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS",
+        default_value_t = true,
+        action = clap::ArgAction::Set
+    )]
+    pub infer_function_permissions: bool,
     #[arg(long, env = "HASURA_GRAPHQL_ENABLE_CONSOLE", default_value_t = false)]
     pub enable_console: bool,
     #[arg(long, env = "HASURA_GRAPHQL_DEV_MODE", default_value_t = false)]
@@ -200,6 +209,7 @@ impl ServeArgs {
             port: self.server_port,
             auth,
             stringify_numeric_types: self.stringify_numeric_types,
+            infer_function_permissions: self.infer_function_permissions,
             enable_console: self.enable_console,
             dev_mode: self.dev_mode,
             pg_connections: self.pg_connections,

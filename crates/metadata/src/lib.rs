@@ -36,7 +36,9 @@ pub use relationship::{
     ArrayRelationshipUsing, ForeignKeyOn, ForeignKeySpec, ManualConfiguration,
     ObjectRelationshipUsing, Relationship,
 };
-pub use source::{FunctionEntry, FunctionPermission, Source};
+pub use source::{
+    ExposedAs, FunctionConfiguration, FunctionEntry, FunctionPermission, FunctionRootFields, Source,
+};
 pub use table::{
     ColumnConfig, ComputedField, ComputedFieldDefinition, CustomRootFields, TableConfiguration,
     TableEntry,

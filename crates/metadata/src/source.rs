@@ -54,6 +54,49 @@ pub struct FunctionPermission {
     pub role: String,
 }
 
+impl FunctionEntry {
+    /// The typed `configuration` (all of it optional), or why it is malformed.
+    pub fn configuration(&self) -> Result<FunctionConfiguration, serde_json::Error> {
+        match &self.configuration {
+            None | Some(Value::Null) => Ok(FunctionConfiguration::default()),
+            Some(value) => serde_json::from_value(value.clone()),
+        }
+    }
+}
+
+/// A tracked function's `configuration` (`pg_track_function` v2).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionConfiguration {
+    /// The root field's name instead of the function's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_root_fields: Option<FunctionRootFields>,
+    /// The argument (of type `json`) that receives the session variables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_argument: Option<String>,
+    /// Query or mutation root; by default VOLATILE functions are mutations, others queries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposed_as: Option<ExposedAs>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionRootFields {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function_aggregate: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExposedAs {
+    Query,
+    Mutation,
+}
+
 /// Metadata v1 lists tracked functions by name alone.
 #[derive(Deserialize)]
 #[serde(untagged)]

@@ -11,6 +11,7 @@
 
 pub mod boolexp;
 mod computed;
+mod function;
 mod inconsistency;
 mod model;
 mod resolve;
@@ -22,9 +23,9 @@ pub use boolexp::{
 };
 pub use inconsistency::{Inconsistency, ObjectId, PermissionKind};
 pub use model::{
-    ColumnInfo, ComputedFieldInfo, DeletePermissionInfo, InsertPermissionInfo, Model, Relationship,
-    RelationshipKind, RolePermissions, SelectPermissionInfo, SourceModel, TableModel,
-    UpdatePermissionInfo,
+    ColumnInfo, ComputedFieldInfo, DeletePermissionInfo, FunctionModel, InsertPermissionInfo,
+    Model, Relationship, RelationshipKind, RolePermissions, SelectPermissionInfo, SourceModel,
+    TableModel, UpdatePermissionInfo,
 };
 pub use resolve::{ResolveOutput, resolve};
 pub use session::{ADMIN_ROLE, Session};

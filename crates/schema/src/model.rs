@@ -21,7 +21,35 @@ impl Model {
 pub struct SourceModel {
     pub name: String,
     pub tables: IndexMap<QualifiedTable, TableModel>,
-    pub functions: IndexMap<QualifiedFunction, graft_catalog::Function>,
+    pub functions: IndexMap<QualifiedFunction, FunctionModel>,
+}
+
+/// A tracked SQL function with its configuration resolved against the catalog.
+#[derive(Debug, Clone)]
+pub struct FunctionModel {
+    pub function: graft_catalog::Function,
+    /// Which input argument receives the session variables as JSON, if any.
+    pub session_argument: Option<usize>,
+    /// A mutation root field (VOLATILE functions by default) rather than a query one.
+    pub is_mutation: bool,
+    /// The root field's name (`custom_root_fields.function`, `custom_name`, or the default).
+    pub field_name: String,
+    /// The aggregate root field's name.
+    pub aggregate_field_name: String,
+    /// Roles granted the function by `pg_create_function_permission`.
+    pub permitted_roles: Vec<String>,
+}
+
+impl FunctionModel {
+    /// Whether `role` may call the function. Query functions are open to every role that may
+    /// select from the returned table unless `require_permissions`
+    /// (`HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS=false`); mutation functions always need a
+    /// function permission, since they may write.
+    pub fn permits(&self, role: &str, require_permissions: bool) -> bool {
+        role == crate::session::ADMIN_ROLE
+            || self.permitted_roles.iter().any(|r| r == role)
+            || (!self.is_mutation && !require_permissions)
+    }
 }
 
 impl SourceModel {

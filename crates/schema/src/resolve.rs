@@ -89,29 +89,16 @@ fn resolve_source(
         add_permissions(&source.name, entry, &mut model, out);
     }
     for function in &source.functions {
-        let name = QualifiedName {
-            schema: function.function.schema.clone(),
-            name: function.function.name.clone(),
-        };
-        match catalog.function_overloads(&name) {
-            [single] => {
-                model
-                    .functions
-                    .insert(function.function.clone(), single.clone());
+        match crate::function::resolve_function(function, catalog) {
+            Ok(resolved) => {
+                model.functions.insert(function.function.clone(), resolved);
             }
-            overloads => out.push(Inconsistency {
+            Err(reason) => out.push(Inconsistency {
                 object: ObjectId::Function {
                     source: source.name.clone(),
                     function: function.function.clone(),
                 },
-                reason: if overloads.is_empty() {
-                    format!("no such function exists: \"{}\"", function.function)
-                } else {
-                    format!(
-                        "function \"{}\" is overloaded. Overloaded functions are not supported",
-                        function.function
-                    )
-                },
+                reason,
                 definition: serde_json::to_value(function).unwrap_or(Value::Null),
             }),
         }

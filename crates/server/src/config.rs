@@ -11,6 +11,9 @@ pub struct ServerConfig {
     /// Admin secret(s), JWT, auth webhook, unauthorized role (its Debug redacts secrets).
     pub auth: graft_auth::AuthConfig,
     pub stringify_numeric_types: bool,
+    /// `HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS` (true): query functions are open to every
+    /// role that may select what they return.
+    pub infer_function_permissions: bool,
     pub enable_console: bool,
     pub dev_mode: bool,
     pub pg_connections: usize,

@@ -262,6 +262,7 @@ pub async fn build_cache(
     }
     let mut options = schema_options(&output.model, &catalogs, &pools).await;
     options.streaming_subscriptions = config.experimental("streaming_subscriptions");
+    options.require_function_permissions = !config.infer_function_permissions;
     options.actions = metadata.actions.clone();
     options.custom_types = metadata.custom_types.clone();
     SchemaCache {

@@ -28,6 +28,7 @@ mod event_webhook;
 mod fixtures;
 mod known_failures;
 mod manifest;
+mod method_files;
 mod report;
 mod runner;
 mod scenarios;

@@ -255,7 +255,15 @@ async fn run_units(
                         transport: unit.transport,
                         frame_timeout: ctx.frame_timeout,
                     };
-                    run_steps(&replay, steps, &mut warnings).await
+                    let method = crate::method_files::for_case(&unit.path);
+                    let before = method.as_ref().map_or(&[][..], |m| m.before);
+                    let outcome = match run_all(&client, &plan.dir, before, admin_secret).await {
+                        Ok(()) => run_steps(&replay, steps, &mut warnings).await,
+                        Err(e) => Err(format!("method file failed: {e}")),
+                    };
+                    let after = method.as_ref().map_or(&[][..], |m| m.after);
+                    warnings.extend(run_teardowns(&client, &plan.dir, after, admin_secret).await);
+                    outcome
                 }
                 Work::Scenario(scenario) => {
                     let scenario_ctx = ScenarioContext {

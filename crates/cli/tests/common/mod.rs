@@ -34,6 +34,7 @@ pub async fn start_server(database_url: &str, admin_secret: Option<&str>) -> Tes
         port: 0,
         auth,
         stringify_numeric_types: false,
+        infer_function_permissions: true,
         enable_console: false,
         dev_mode: false,
         pg_connections: 4,

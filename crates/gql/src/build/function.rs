@@ -1,24 +1,16 @@
 //! Tracked SQL functions as root fields: `search_articles(args, where, order_by, limit,
 //! offset, distinct_on): [article!]!` and `search_articles_aggregate`, for functions returning
-//! rows of a table the role can select (function permissions inferred from the table's, as
-//! Hasura does by default). STABLE and IMMUTABLE functions are queries; VOLATILE ones are
-//! mutations.
+//! rows of a table the role can select and may call (`FunctionModel::permits`). STABLE and
+//! IMMUTABLE functions are queries and VOLATILE ones mutations, unless `exposed_as` says
+//! otherwise; the session argument is filled by graft, not in `args`.
 
 use super::Builder;
 use crate::names::TableNames;
 use crate::scalars::column_scalar;
 use crate::sdl::{FieldDef, TypeKind};
-use graft_catalog::{Function, Volatility};
+use graft_catalog::Function;
 use graft_metadata::QualifiedTable;
-
-/// A tracked function's root field name: `fn` in `public`, `schema_fn` elsewhere.
-pub fn function_field_name(function: &Function) -> String {
-    if function.name.schema == "public" {
-        function.name.name.clone()
-    } else {
-        format!("{}_{}", function.name.schema, function.name.name)
-    }
-}
+use graft_schema::FunctionModel;
 
 /// The table whose rows `function` returns, if it returns rows of a table.
 pub fn function_return_table(function: &Function) -> Option<QualifiedTable> {
@@ -29,53 +21,49 @@ pub fn function_return_table(function: &Function) -> Option<QualifiedTable> {
 impl Builder<'_> {
     /// The query root fields of the tracked functions the role may call.
     pub(super) fn function_query_fields(&mut self) -> Vec<(String, FieldDef)> {
-        let functions: Vec<&Function> = self
-            .source
-            .functions
-            .values()
-            .filter(|f| f.volatility != Volatility::Volatile)
-            .collect();
-        let mut fields = Vec::new();
-        for function in functions {
-            fields.extend(self.function_fields(function, true));
-        }
-        fields
+        self.callable_function_fields(false)
     }
 
-    /// The mutation root fields of the VOLATILE tracked functions the role may call (no
-    /// `_aggregate`, as in Hasura).
+    /// The mutation root fields of the functions exposed as mutations that the role may call
+    /// (no `_aggregate`, as in Hasura).
     pub(super) fn function_mutation_fields(&mut self) -> Vec<(String, FieldDef)> {
-        let functions: Vec<&Function> = self
+        self.callable_function_fields(true)
+    }
+
+    fn callable_function_fields(&mut self, mutations: bool) -> Vec<(String, FieldDef)> {
+        let require = self.options.require_function_permissions;
+        let functions: Vec<&FunctionModel> = self
             .source
             .functions
             .values()
-            .filter(|f| f.volatility == Volatility::Volatile)
+            .filter(|f| f.is_mutation == mutations && f.permits(&self.role, require))
             .collect();
         let mut fields = Vec::new();
         for function in functions {
-            fields.extend(self.function_fields(function, false));
+            fields.extend(self.function_fields(function, !mutations));
         }
         fields
     }
 
     fn function_fields(
         &mut self,
-        function: &Function,
+        model: &FunctionModel,
         with_aggregate: bool,
     ) -> Vec<(String, FieldDef)> {
+        let function = &model.function;
         let Some(table) = function_return_table(function) else {
             return Vec::new();
         };
         let Some(view) = self.view(&table) else {
             return Vec::new();
         };
-        if !self.arguments_expressible(function) {
+        if !self.arguments_expressible(model) {
             return Vec::new();
         }
-        let name = function_field_name(function);
+        let name = model.field_name.clone();
         let display = TableNames::of(view.table).display;
         let object = self.object_type(&table);
-        let args_arg = self.function_args_type(function, &name);
+        let args_arg = self.function_args_type(model, &name);
         let mut fields = Vec::new();
         let description = function
             .description
@@ -105,15 +93,15 @@ impl Builder<'_> {
                 field = field.arg("args", args_ty.clone(), Some(&args_description(&name)));
             }
             field.args.extend(select_args.args);
-            fields.push((format!("{name}_aggregate"), field));
+            fields.push((model.aggregate_field_name.clone(), field));
         }
         fields
     }
 
     /// Whether every argument's type can be a GraphQL input scalar: a table's row type would
     /// collide with the table's object type.
-    fn arguments_expressible(&self, function: &Function) -> bool {
-        function.arguments.iter().all(|argument| {
+    fn arguments_expressible(&self, model: &FunctionModel) -> bool {
+        user_arguments(model).all(|(_, argument)| {
             let scalar = column_scalar(&argument.pg_type).name;
             !self
                 .source
@@ -124,13 +112,11 @@ impl Builder<'_> {
     }
 
     /// `<fn>_args` (declared once) and whether `args` is required, or `None` without arguments.
-    fn function_args_type(&mut self, function: &Function, name: &str) -> Option<(String, bool)> {
-        if function.arguments.is_empty() {
-            return None;
-        }
+    fn function_args_type(&mut self, model: &FunctionModel, name: &str) -> Option<(String, bool)> {
+        user_arguments(model).next()?;
         let args_type = format!("{name}_args");
         if self.sdl.add(&args_type, TypeKind::Input, None) {
-            for (position, argument) in function.arguments.iter().enumerate() {
+            for (position, argument) in user_arguments(model) {
                 let scalar = column_scalar(&argument.pg_type);
                 self.ensure_scalar(&scalar.name);
                 let arg_name = argument
@@ -141,13 +127,25 @@ impl Builder<'_> {
                     .field(&args_type, &arg_name, FieldDef::new(scalar.nullable()));
             }
         }
-        let required = function.arguments.iter().any(|a| !a.has_default);
+        let required = user_arguments(model).any(|(_, a)| !a.has_default);
         Some(if required {
             (format!("{args_type}!"), true)
         } else {
             (args_type, false)
         })
     }
+}
+
+/// The arguments the client gives in `args`, with their positions: all but the session argument.
+fn user_arguments(
+    model: &FunctionModel,
+) -> impl Iterator<Item = (usize, &graft_catalog::FunctionArgument)> {
+    model
+        .function
+        .arguments
+        .iter()
+        .enumerate()
+        .filter(move |(position, _)| Some(*position) != model.session_argument)
 }
 
 fn args_description(name: &str) -> String {

@@ -19,7 +19,7 @@ mod update;
 
 pub use action::action_base_type;
 pub use computed::{is_scalar_computed, user_arguments};
-pub use function::{function_field_name, function_return_table};
+pub use function::function_return_table;
 pub use mutation::Mutability;
 
 use crate::error::GqlSchemaError;
@@ -60,6 +60,9 @@ pub struct SchemaOptions {
     /// Actions (each shown to admin and the roles it permits) and the custom types they use.
     pub actions: Vec<graft_metadata::ActionEntry>,
     pub custom_types: graft_metadata::CustomTypes,
+    /// `HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS=false`: query functions too need a function
+    /// permission (see `FunctionModel::permits`).
+    pub require_function_permissions: bool,
 }
 
 impl Default for SchemaOptions {
@@ -73,6 +76,7 @@ impl Default for SchemaOptions {
             streaming_subscriptions: false,
             actions: Vec::new(),
             custom_types: graft_metadata::CustomTypes::default(),
+            require_function_permissions: false,
         }
     }
 }
@@ -224,6 +228,7 @@ impl TableView<'_> {
 pub(crate) struct Builder<'a> {
     pub source: &'a SourceModel,
     pub options: &'a SchemaOptions,
+    pub role: String,
     pub views: IndexMap<QualifiedTable, TableView<'a>>,
     /// Tables the role may insert into, update or delete from.
     pub mutations: IndexMap<QualifiedTable, MutationView<'a>>,
@@ -235,6 +240,7 @@ impl<'a> Builder<'a> {
         let mut builder = Builder {
             source,
             options,
+            role: role.to_string(),
             views: IndexMap::new(),
             mutations: IndexMap::new(),
             sdl: Sdl::default(),

@@ -290,6 +290,7 @@ pub(crate) fn default_source(
 pub(crate) fn options(state: &AppState) -> graft_translate::graphql::GraphqlOptions {
     graft_translate::graphql::GraphqlOptions {
         stringify_numeric: state.config.stringify_numeric_types,
+        require_function_permissions: !state.config.infer_function_permissions,
     }
 }
 

@@ -11,6 +11,7 @@ mod args;
 mod conflicts;
 mod data;
 mod events;
+mod functions;
 mod objects;
 mod permissions;
 mod reconcile;
@@ -312,8 +313,11 @@ async fn run_command(
         | "drop_update_permission"
         | "drop_delete_permission" => permissions::drop(working, name, args),
         "set_permission_comment" => permissions::set_comment(working, args),
-        "track_function" | "add_function" => objects::track_function(working, args),
-        "untrack_function" => objects::untrack_function(working, args),
+        "track_function" | "add_function" => functions::track(working, args),
+        "untrack_function" => functions::untrack(working, args),
+        "set_function_customization" => functions::set_customization(working, args),
+        "create_function_permission" => functions::create_permission(working, args),
+        "drop_function_permission" => functions::drop_permission(working, args),
         "add_computed_field" => objects::add_computed_field(working, args),
         "drop_computed_field" => objects::drop_computed_field(working, args),
         "add_inherited_role" => objects::add_inherited_role(working, args),

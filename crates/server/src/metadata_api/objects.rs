@@ -1,4 +1,4 @@
-//! The remaining metadata objects (functions, computed fields, inherited roles, sources), the
+//! The remaining metadata objects (computed fields, inherited roles, sources), the
 //! whole-document commands, and dependency handling shared by every command that removes
 //! something.
 
@@ -8,8 +8,7 @@ use crate::catalog_store;
 use crate::error::ApiError;
 use crate::state::{build_cache, source_url};
 use graft_metadata::{
-    ComputedField, ComputedFieldDefinition, FunctionEntry, InheritedRole, Metadata,
-    QualifiedFunction, QualifiedTable, Source,
+    ComputedField, ComputedFieldDefinition, InheritedRole, Metadata, QualifiedTable, Source,
 };
 use graft_schema::{Inconsistency, ObjectId, PermissionKind};
 use serde::Deserialize;
@@ -88,92 +87,6 @@ pub fn drop_object(metadata: &mut Metadata, object: &ObjectId) {
             }
         }
     }
-}
-
-/// The function a command names: `args.function`, or `args` itself in the v1 form.
-fn function_of(args: &Value) -> Result<QualifiedFunction, ApiError> {
-    let (value, path) = match args.get("function") {
-        Some(f) => (f.clone(), "$.args.function"),
-        None => {
-            let mut map = serde_json::Map::new();
-            for key in ["schema", "name"] {
-                if let Some(v) = args.get(key) {
-                    map.insert(key.to_string(), v.clone());
-                }
-            }
-            (Value::Object(map), "$.args")
-        }
-    };
-    serde_json::from_value(value).map_err(|e| ApiError::parse_failed(e.to_string()).at(path))
-}
-
-pub fn track_function(working: &mut Working<'_>, args: &Value) -> Result<Value, ApiError> {
-    require_object(args)?;
-    let source = source_of(args);
-    let function = function_of(args)?;
-    if working.source(&source)?.function(&function).is_some() {
-        return Err(ApiError::new(
-            "already-tracked",
-            format!("function already tracked: \"{function}\""),
-        )
-        .at("$.args"));
-    }
-    let name = graft_catalog::QualifiedName {
-        schema: function.schema.clone(),
-        name: function.name.clone(),
-    };
-    if working
-        .catalog(&source)?
-        .function_overloads(&name)
-        .is_empty()
-    {
-        return Err(ApiError::new(
-            "not-exists",
-            format!("no such function exists: \"{function}\""),
-        )
-        .at("$.args"));
-    }
-    let as_table = QualifiedTable::new(&function.schema, &function.name);
-    let graphql_name = super::tables::default_graphql_name(&as_table);
-    if working
-        .source(&source)?
-        .tables
-        .iter()
-        .any(|t| super::tables::default_graphql_name(&t.table) == graphql_name)
-    {
-        return Err(ApiError::new(
-            "remote-schema-conflicts",
-            format!("a table with the GraphQL name \"{graphql_name}\" is already tracked"),
-        )
-        .at("$.args"));
-    }
-    let before = working.inconsistencies();
-    working.source_mut(&source)?.functions.push(FunctionEntry {
-        function,
-        configuration: args.get("configuration").cloned(),
-        permissions: Vec::new(),
-        extra: Default::default(),
-    });
-    working.check_consistent(&before)?;
-    Ok(success())
-}
-
-pub fn untrack_function(working: &mut Working<'_>, args: &Value) -> Result<Value, ApiError> {
-    require_object(args)?;
-    let source = source_of(args);
-    let function = function_of(args)?;
-    if working.source(&source)?.function(&function).is_none() {
-        return Err(ApiError::new(
-            "already-untracked",
-            format!("function already untracked: \"{function}\""),
-        )
-        .at("$.args"));
-    }
-    working
-        .source_mut(&source)?
-        .functions
-        .retain(|f| f.function != function);
-    Ok(success())
 }
 
 #[derive(Deserialize)]

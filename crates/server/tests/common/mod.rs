@@ -28,6 +28,7 @@ pub fn config(database_url: &str) -> ServerConfig {
         port: 0,
         auth: AuthConfig::default(),
         stringify_numeric_types: false,
+        infer_function_permissions: true,
         enable_console: false,
         dev_mode: false,
         pg_connections: 8,

@@ -1,6 +1,7 @@
 //! What every GraphQL IR builder reads: the model, the session, the output options, and the
 //! lookups from GraphQL names (root fields, columns' custom names) back to tables and columns.
 
+use super::GraphqlOptions;
 use super::error::GraphqlError;
 use crate::ir::ColumnField;
 use crate::rql::is_big_number;
@@ -14,13 +15,14 @@ pub(crate) struct GqlContext<'a> {
     pub source: &'a SourceModel,
     pub session: &'a Session,
     pub stringify_numeric: bool,
+    pub require_function_permissions: bool,
     /// Root field name → its table and kind, for every table of the source (validation already
     /// kept the ones the role may not see out of the operation).
     roots: HashMap<String, (&'a TableModel, RootFieldKind)>,
 }
 
 impl<'a> GqlContext<'a> {
-    pub fn new(source: &'a SourceModel, session: &'a Session, stringify_numeric: bool) -> Self {
+    pub fn new(source: &'a SourceModel, session: &'a Session, options: &GraphqlOptions) -> Self {
         let mut roots = HashMap::new();
         for table in source.tables.values() {
             let names = TableNames::of(table);
@@ -36,7 +38,8 @@ impl<'a> GqlContext<'a> {
         GqlContext {
             source,
             session,
-            stringify_numeric,
+            stringify_numeric: options.stringify_numeric,
+            require_function_permissions: options.require_function_permissions,
             roots,
         }
     }

@@ -79,27 +79,32 @@ pub(crate) fn function_root(
     path: &str,
 ) -> Result<Option<super::Root>, GraphqlError> {
     let name = field.name.as_str();
-    let found = ctx.source.functions.values().find_map(|function| {
-        let field_name = graft_gql::function_field_name(function);
-        if field_name == name {
-            Some((function, false))
-        } else if name.strip_suffix("_aggregate") == Some(field_name.as_str()) {
-            Some((function, true))
+    let found = ctx.source.functions.values().find_map(|model| {
+        if model.field_name == name {
+            Some((model, false))
+        } else if !model.is_mutation && model.aggregate_field_name == name {
+            Some((model, true))
         } else {
             None
         }
     });
-    let Some((function, aggregate)) = found else {
+    let Some((model, aggregate)) = found else {
         return Ok(None);
     };
     let not_found = || GraphqlError::field_not_found(name, &field.parent_type, path);
+    if !model.permits(&ctx.session.role, ctx.require_function_permissions) {
+        return Err(not_found());
+    }
+    let function = &model.function;
     let table = graft_gql::function_return_table(function)
         .and_then(|t| ctx.source.table(&t))
         .ok_or_else(not_found)?;
     let access = ctx.access(table).ok_or_else(not_found)?;
     let source = FunctionSource {
         function: qualified_function(function),
-        arguments: call_arguments(function, &field.arguments, path, |_| None)?,
+        arguments: call_arguments(function, &field.arguments, path, |position| {
+            (Some(position) == model.session_argument).then_some(ComputedArgument::Session)
+        })?,
     };
     if aggregate {
         if !access.allows_aggregations() {

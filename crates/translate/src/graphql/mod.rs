@@ -38,11 +38,14 @@ use graft_schema::{Session, SourceModel};
 use graft_sql::ast::{Expr, Statement};
 use graft_sql::helpers::select_json_root;
 
-/// Output options of the GraphQL API.
+/// Server settings that change how the GraphQL API answers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct GraphqlOptions {
     /// bigint, numeric, float8 and money as JSON strings (`HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES`).
     pub stringify_numeric: bool,
+    /// `HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS=false`: query functions too need a function
+    /// permission (`FunctionModel::permits`).
+    pub require_function_permissions: bool,
 }
 
 /// The statement for an operation's database root fields.
@@ -156,7 +159,7 @@ fn database_roots(
             "$",
         ));
     }
-    let ctx = GqlContext::new(source, session, options.stringify_numeric);
+    let ctx = GqlContext::new(source, session, options);
     let mut roots = Vec::with_capacity(op.root_fields.len());
     for field in &op.root_fields {
         if field.name.starts_with("__") {

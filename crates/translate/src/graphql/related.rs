@@ -40,7 +40,7 @@ pub fn translate_related(
     session: &Session,
     options: &GraphqlOptions,
 ) -> Result<GraphqlStatement, GraphqlError> {
-    let ctx = GqlContext::new(source, session, options.stringify_numeric);
+    let ctx = GqlContext::new(source, session, options);
     let mut sql = SqlContext::new(session.variables_json());
     let mut pairs = Vec::with_capacity(fetches.len());
     for fetch in fetches {

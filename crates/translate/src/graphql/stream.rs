@@ -45,7 +45,7 @@ pub fn translate_stream_query(
     session: &Session,
     options: &GraphqlOptions,
 ) -> Result<Option<StreamStatement>, GraphqlError> {
-    let ctx = GqlContext::new(source, session, options.stringify_numeric);
+    let ctx = GqlContext::new(source, session, options);
     let is_stream = |f: &Field| {
         ctx.root(&f.name)
             .is_some_and(|(_, kind)| kind == RootFieldKind::SelectStream)

@@ -85,7 +85,7 @@ pub fn translate_graphql_mutation(
             "$",
         ));
     }
-    let ctx = MutationContext::new(source, session, options.stringify_numeric);
+    let ctx = MutationContext::new(source, session, options);
     let mut statements = Vec::new();
     for field in &op.root_fields {
         if field.name.starts_with("__") {
@@ -140,7 +140,7 @@ pub(crate) struct MutationContext<'a> {
 }
 
 impl<'a> MutationContext<'a> {
-    fn new(source: &'a SourceModel, session: &'a Session, stringify_numeric: bool) -> Self {
+    fn new(source: &'a SourceModel, session: &'a Session, options: &GraphqlOptions) -> Self {
         let mut roots = HashMap::new();
         for table in source.tables.values() {
             let names = TableNames::of(table);
@@ -149,7 +149,7 @@ impl<'a> MutationContext<'a> {
             }
         }
         MutationContext {
-            query: GqlContext::new(source, session, stringify_numeric),
+            query: GqlContext::new(source, session, options),
             roots,
         }
     }
