@@ -12,6 +12,7 @@
 pub mod boolexp;
 mod computed;
 mod inconsistency;
+mod inherited;
 mod model;
 mod resolve;
 mod session;
