@@ -11,11 +11,13 @@
 //! It sits outside the request pipeline: it only talks to `graft serve` over HTTP and
 //! WebSockets, so it is the end-to-end measure of compatibility. `--transport` replays GraphQL
 //! cases over `graphql-ws`, `graphql-transport-ws` and as live subscriptions too (see
-//! [`transport::Transport`], [`ws_step`], [`scenarios`]). The helper webhook servers are not
-//! implemented yet.
+//! [`transport::Transport`], [`ws_step`], [`scenarios`]). `--auth-mode webhook` replays the
+//! permission folders through an auth webhook ([`auth_webhook`]). The event and remote-schema
+//! helper servers are not implemented yet.
 
 mod action_handler;
 mod appendix;
+mod auth_webhook;
 mod case_file;
 mod cli;
 mod compare;
@@ -69,7 +71,14 @@ async fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
         tiers: args.tiers(),
     };
     let transports = args.transports().map_err(anyhow::Error::msg)?;
+    let webhook = args.webhook_mode().map_err(anyhow::Error::msg)?;
+    if webhook && transports != [transport::Transport::Http] {
+        bail!("--auth-mode webhook replays over HTTP only: drop --transport");
+    }
     let mut plans = discovery::discover(&queries_dir, &rows, &selection, &classes);
+    if webhook {
+        plans.retain(|plan| auth_webhook::covers(&plan.folder));
+    }
     if transports.iter().any(|t| *t != transport::Transport::Http) {
         let extra = discovery::python_only_plans(
             &queries_dir,
@@ -106,7 +115,7 @@ async fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
     let results = if plans.is_empty() {
         Vec::new()
     } else {
-        run_plans(&args, plans, transports).await?
+        run_plans(&args, plans, transports, webhook).await?
     };
 
     let all_cases: Vec<report::CaseResult> = results.iter().flat_map(|r| r.cases.clone()).collect();
@@ -139,6 +148,7 @@ async fn run_plans(
     args: &cli::Args,
     plans: Vec<discovery::FolderPlan>,
     transports: Vec<transport::Transport>,
+    webhook: bool,
 ) -> anyhow::Result<Vec<report::FolderResult>> {
     let graft_bin = match &args.graft_bin {
         Some(path) => path.clone(),
@@ -166,6 +176,7 @@ async fn run_plans(
         health_timeout: Duration::from_secs(30),
         transports,
         frame_timeout: Duration::from_secs(15),
+        webhook,
     });
     let permits = Arc::new(tokio::sync::Semaphore::new(args.jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
