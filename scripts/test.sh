@@ -31,6 +31,13 @@ cargo run --release -q -p graft-conformance -- \
   --known-failures tests/conformance/known_failures.tsv \
   --json target/conformance-ws-results.json
 
+echo "== conformance in webhook mode (permission folders; role headers through the runner's auth webhook)"
+cargo run --release -q -p graft-conformance -- \
+  --data "$DATA" \
+  --auth-mode webhook \
+  --known-failures tests/conformance/known_failures.tsv \
+  --json target/conformance-webhook-results.json
+
 echo "== Node clients against graft: graphql-ws, subscriptions-transport-ws, graphql-js schema validation"
 (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
 GRAFT_BIN=target/release/graft tests/node/run.sh

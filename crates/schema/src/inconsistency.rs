@@ -52,6 +52,17 @@ pub enum ObjectId {
         source: String,
         function: QualifiedFunction,
     },
+    /// An inherited role that cannot be resolved (its parents form a cycle).
+    InheritedRole(String),
+    /// An insert/update/delete permission an inherited role cannot inherit because its parents'
+    /// permissions differ. Derived, not written in the metadata: it never refuses a command and
+    /// is resolved by defining the permission on the inherited role itself.
+    InheritedRolePermission {
+        source: String,
+        table: QualifiedTable,
+        role: String,
+        kind: PermissionKind,
+    },
 }
 
 impl ObjectId {
@@ -72,7 +83,15 @@ impl ObjectId {
                 PermissionKind::Delete => "delete_permission",
             },
             ObjectId::Function { .. } => "function",
+            ObjectId::InheritedRole(_) => "inherited_role",
+            ObjectId::InheritedRolePermission { .. } => "inherited role permission inconsistency",
         }
+    }
+
+    /// Whether a command that introduces this inconsistency is refused. A conflict between an
+    /// inherited role's parents is reported but accepted, as Hasura does.
+    pub fn refuses_commands(&self) -> bool {
+        !matches!(self, ObjectId::InheritedRolePermission { .. })
     }
 
     pub fn source(&self) -> &str {
@@ -82,7 +101,9 @@ impl ObjectId {
             | ObjectId::Relationship { source, .. }
             | ObjectId::ComputedField { source, .. }
             | ObjectId::Permission { source, .. }
+            | ObjectId::InheritedRolePermission { source, .. }
             | ObjectId::Function { source, .. } => source,
+            ObjectId::InheritedRole(_) => "",
         }
     }
 
@@ -92,7 +113,8 @@ impl ObjectId {
             ObjectId::Table { table, .. }
             | ObjectId::Relationship { table, .. }
             | ObjectId::ComputedField { table, .. }
-            | ObjectId::Permission { table, .. } => Some(table),
+            | ObjectId::Permission { table, .. }
+            | ObjectId::InheritedRolePermission { table, .. } => Some(table),
             _ => None,
         }
     }
@@ -128,6 +150,17 @@ impl fmt::Display for ObjectId {
             ObjectId::Function { source, function } => {
                 write!(f, "function {function} in source \"{source}\"")
             }
+            ObjectId::InheritedRole(role) => write!(f, "inherited role {role}"),
+            ObjectId::InheritedRolePermission {
+                source,
+                table,
+                role,
+                kind,
+            } => write!(
+                f,
+                "inherited permission {table}.{role}.{} in source \"{source}\"",
+                kind.as_str()
+            ),
         }
     }
 }
@@ -164,6 +197,9 @@ impl ObjectId {
                 "{} {role} in table {table} in source {source}",
                 self.type_name()
             ),
+            ObjectId::InheritedRole(role) | ObjectId::InheritedRolePermission { role, .. } => {
+                role.clone()
+            }
         }
     }
 }
@@ -179,6 +215,31 @@ pub struct Inconsistency {
 impl Inconsistency {
     /// The entry of `get_inconsistent_metadata`'s `inconsistent_objects`.
     pub fn to_json(&self) -> Value {
+        if let ObjectId::InheritedRolePermission {
+            source,
+            table,
+            role,
+            kind,
+        } = &self.object
+        {
+            // Hasura's shape for this one: an `entity` instead of a `definition`, and the reason
+            // without the "Inconsistent object" prefix.
+            let table_json = if table.schema == "public" {
+                json!(table.name)
+            } else {
+                json!({"schema": table.schema, "name": table.name})
+            };
+            return json!({
+                "entity": {
+                    "permission_type": kind.as_str(),
+                    "source": source,
+                    "table": table_json,
+                },
+                "name": role,
+                "reason": self.reason,
+                "type": self.object.type_name(),
+            });
+        }
         json!({
             "definition": self.definition,
             "name": self.object.inconsistency_name(),

@@ -13,6 +13,7 @@ pub mod boolexp;
 mod computed;
 mod function;
 mod inconsistency;
+mod inherited;
 mod model;
 mod resolve;
 mod session;

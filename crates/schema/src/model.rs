@@ -131,6 +131,19 @@ pub struct SelectPermissionInfo {
     pub limit: Option<u64>,
     pub allow_aggregations: bool,
     pub computed_fields: Vec<String>,
+    /// Inherited roles only: the columns and scalar computed fields that some parent roles grant
+    /// and others do not, each with the condition under which a row shows it (the filters of the
+    /// parents granting it, ORed). Other rows the role sees read it as null, as Hasura's
+    /// `CASE WHEN <condition> THEN column ELSE NULL END`.
+    pub redacted: IndexMap<String, BoolExp>,
+}
+
+impl SelectPermissionInfo {
+    /// The condition under which `field` (a column or computed field) is visible in a row, when
+    /// it is not visible in every row the role may read.
+    pub fn redaction(&self, field: &str) -> Option<&BoolExp> {
+        self.redacted.get(field)
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -4,11 +4,12 @@
 
 use crate::boolexp::{BoolExp, Parser, ValueContext};
 use crate::inconsistency::{Inconsistency, ObjectId, PermissionKind};
+use crate::inherited;
 use crate::model::*;
 use graft_catalog::{DbCatalog, QualifiedName};
 use graft_metadata::{
-    ArrayRelationshipUsing, Columns, ForeignKeyOn, Metadata, ObjectRelationshipUsing,
-    QualifiedTable, Source, TableEntry,
+    ArrayRelationshipUsing, Columns, ForeignKeyOn, InheritedRole, Metadata,
+    ObjectRelationshipUsing, QualifiedTable, Source, TableEntry,
 };
 use indexmap::IndexMap;
 use serde_json::Value;
@@ -24,10 +25,12 @@ pub struct ResolveOutput {
 pub fn resolve(metadata: &Metadata, catalogs: &HashMap<String, DbCatalog>) -> ResolveOutput {
     let mut model = Model::default();
     let mut inconsistencies = Vec::new();
+    let inherited_roles = inherited::order_roles(&metadata.inherited_roles, &mut inconsistencies);
     for source in &metadata.sources {
         match catalogs.get(&source.name) {
             Some(catalog) => {
-                let resolved = resolve_source(source, catalog, &mut inconsistencies);
+                let resolved =
+                    resolve_source(source, catalog, &inherited_roles, &mut inconsistencies);
                 model.sources.insert(source.name.clone(), resolved);
             }
             None => inconsistencies.push(Inconsistency {
@@ -56,6 +59,7 @@ fn catalog_name(table: &QualifiedTable) -> QualifiedName {
 fn resolve_source(
     source: &Source,
     catalog: &DbCatalog,
+    inherited_roles: &[&InheritedRole],
     out: &mut Vec<Inconsistency>,
 ) -> SourceModel {
     let mut model = SourceModel {
@@ -87,6 +91,9 @@ fn resolve_source(
     }
     for entry in &source.tables {
         add_permissions(&source.name, entry, &mut model, out);
+    }
+    for table in model.tables.values_mut() {
+        inherited::derive_permissions(&source.name, table, inherited_roles, out);
     }
     for function in &source.functions {
         match crate::function::resolve_function(function, catalog) {
@@ -428,6 +435,7 @@ fn add_permissions(
                 limit: p.permission.limit,
                 allow_aggregations: p.permission.allow_aggregations,
                 computed_fields: p.permission.computed_fields.clone(),
+                redacted: IndexMap::new(),
             })
         });
         match result {

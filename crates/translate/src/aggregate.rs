@@ -46,7 +46,9 @@ pub fn aggregate_select(
                 }
             }
             for (j, name) in columns.iter().enumerate() {
-                items.push((column(alias, name), ColumnAlias::new(format!("c{j}"))));
+                let condition = ir.redacted.iter().find(|(c, _)| c == name).map(|(_, c)| c);
+                let value = select::redact(column(alias, name), condition, alias, ctx);
+                items.push((value, ColumnAlias::new(format!("c{j}"))));
             }
             items
         });

@@ -57,6 +57,8 @@ pub struct ComputedScalarField {
     pub arguments: Vec<ComputedArgument>,
     /// Output the value as a JSON string (big numbers under `stringify_numeric`).
     pub as_text: bool,
+    /// As for a column: the rows in which an inherited role may see the value.
+    pub redaction: Option<Box<BoolExp>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -86,6 +88,9 @@ pub struct AggregateIr {
     /// A permission's row limit when aggregates are also asked: Hasura aggregates over every
     /// row the filter allows and applies the permission limit to `nodes` alone.
     pub nodes_limit: Option<u64>,
+    /// Columns an inherited role sees only in some rows, with the condition: the aggregates
+    /// read them as null elsewhere.
+    pub redacted: Vec<(String, BoolExp)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -178,6 +183,9 @@ pub struct ColumnField {
     /// For json/jsonb columns, the part of the document at this path (`#>`), from GraphQL's
     /// `path` argument (`$.a.b[0]` → `["a", "b", "0"]`).
     pub json_path: Option<Vec<String>>,
+    /// An inherited role sees this column only in rows matching this condition; elsewhere it is
+    /// null (`CASE WHEN <condition> THEN "col" ELSE NULL END`).
+    pub redaction: Option<Box<BoolExp>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -208,6 +216,9 @@ pub struct OrderByIr {
     pub target: OrderByTarget,
     pub direction: OrderDirection,
     pub nulls: Option<NullsOrder>,
+    /// A column an inherited role sees only in some rows: the condition on the row it is read
+    /// from (the last hop's, or the aggregated one's); elsewhere it orders as null.
+    pub redaction: Option<Box<BoolExp>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -389,6 +400,14 @@ fn fields_session_variables(fields: &[(String, FieldIr)], out: &mut Vec<String>)
         match field {
             FieldIr::Relationship(rel) => rel.select.session_variables(out),
             FieldIr::RelationshipAggregate(rel) => rel.aggregate.session_variables(out),
+            FieldIr::Column(ColumnField {
+                redaction: Some(condition),
+                ..
+            })
+            | FieldIr::Computed(ComputedScalarField {
+                redaction: Some(condition),
+                ..
+            }) => condition.session_variables(out),
             FieldIr::Column(_) | FieldIr::Typename(_) | FieldIr::Computed(_) => {}
         }
     }
@@ -397,6 +416,9 @@ fn fields_session_variables(fields: &[(String, FieldIr)], out: &mut Vec<String>)
 impl SessionVariables for AggregateIr {
     fn session_variables(&self, out: &mut Vec<String>) {
         self.rows.session_variables(out);
+        for (_, condition) in &self.redacted {
+            condition.session_variables(out);
+        }
         for (_, output) in &self.output {
             if let AggregateOutput::Nodes(fields) = output {
                 fields_session_variables(fields, out);

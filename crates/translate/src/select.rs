@@ -24,7 +24,7 @@ use crate::aggregate;
 use crate::boolexp::{self, Scope, SqlContext, and, cast, column, join_condition, table_name};
 use crate::ir::{self, CountIr, FieldIr, OrderByAggregate, OrderByIr, OrderByTarget, SelectIr};
 use crate::value::ParamFormat;
-use graft_schema::RelationshipKind;
+use graft_schema::{BoolExp, RelationshipKind};
 use graft_sql::ast::{
     ColumnAlias, ColumnName, Expr, From, Join, NullsOrder, Op, OrderByElement, OrderDirection,
     Select, SelectList, Statement, TableAlias, TypeName,
@@ -243,10 +243,31 @@ pub fn output_column(alias: &TableAlias, field: &ir::ColumnField, ctx: &mut SqlC
             right: Box::new(path),
         };
     }
-    if field.as_text {
+    let value = if field.as_text {
         cast(value, TypeName::new("text"))
     } else {
         value
+    };
+    redact(value, field.redaction.as_deref(), alias, ctx)
+}
+
+/// `CASE WHEN <condition> THEN value ELSE NULL END`: a value an inherited role may see only in
+/// the rows matching `condition` (checked on the row `alias`).
+pub(crate) fn redact(
+    value: Expr,
+    condition: Option<&BoolExp>,
+    alias: &TableAlias,
+    ctx: &mut SqlContext,
+) -> Expr {
+    match condition {
+        None => value,
+        Some(condition) => {
+            let when = crate::boolexp::translate(condition, &Scope::root(alias), ctx);
+            Expr::Case(Box::new(graft_sql::Case {
+                when_then: vec![(when, value)],
+                else_: Some(Expr::Null),
+            }))
+        }
     }
 }
 
@@ -262,11 +283,12 @@ pub(crate) fn computed_output(
         Some(alias),
         ctx,
     )));
-    if field.as_text {
+    let value = if field.as_text {
         cast(value, TypeName::new("text"))
     } else {
         value
-    }
+    };
+    redact(value, field.redaction.as_deref(), alias, ctx)
 }
 
 /// `"schema"."fn"(args...)`, `row` standing for the `Row` argument (NULL without one).
@@ -302,12 +324,13 @@ fn order_expr(alias: &TableAlias, item: &OrderByIr, ctx: &mut SqlContext) -> Exp
     fn hop(
         parent: &TableAlias,
         hops: &[ir::OrderByHop],
-        target: &OrderByTarget,
+        item: &OrderByIr,
         ctx: &mut SqlContext,
     ) -> Expr {
+        let redaction = item.redaction.as_deref();
         let Some((first, rest)) = hops.split_first() else {
-            return match target {
-                OrderByTarget::Column(name) => column(parent, name),
+            return match &item.target {
+                OrderByTarget::Column(name) => redact(column(parent, name), redaction, parent, ctx),
                 OrderByTarget::Computed(field) => computed_output(parent, field, ctx),
                 OrderByTarget::Aggregate {
                     relationship,
@@ -317,7 +340,8 @@ fn order_expr(alias: &TableAlias, item: &OrderByIr, ctx: &mut SqlContext) -> Exp
                     let value = match value {
                         OrderByAggregate::Count => builtin("count", vec![Expr::Star]),
                         OrderByAggregate::Function(function, name) => {
-                            builtin(function.sql_name(), vec![column(&alias, name)])
+                            let input = redact(column(&alias, name), redaction, &alias, ctx);
+                            builtin(function.sql_name(), vec![input])
                         }
                     };
                     related_value(parent, relationship, alias, value, false, ctx)
@@ -325,10 +349,10 @@ fn order_expr(alias: &TableAlias, item: &OrderByIr, ctx: &mut SqlContext) -> Exp
             };
         };
         let alias = ctx.aliases.next_alias();
-        let value = hop(&alias, rest, target, ctx);
+        let value = hop(&alias, rest, item, ctx);
         related_value(parent, first, alias, value, true, ctx)
     }
-    hop(alias, &item.path, &item.target, ctx)
+    hop(alias, &item.path, item, ctx)
 }
 
 /// `(SELECT value FROM target AS alias WHERE <mapping> AND <filter> [LIMIT 1])`

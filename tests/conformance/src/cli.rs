@@ -61,6 +61,13 @@ pub struct Args {
     #[arg(long = "transport", value_delimiter = ',', default_value = "http")]
     pub transports: Vec<String>,
 
+    /// How requests authenticate: `default` (each folder as its pytest class configures it) or
+    /// `webhook` (HARNESS.md 4.4: only the permission folders, graft behind an admin secret and
+    /// an auth webhook the runner serves; role headers travel as a bearer token the webhook
+    /// decodes). Results of webhook mode are keyed `path@webhook`.
+    #[arg(long = "auth-mode", default_value = "default")]
+    pub auth_mode: String,
+
     /// Where graft logs go; default: `target/conformance-logs` (next to the build directory).
     #[arg(long)]
     pub log_dir: Option<PathBuf>,
@@ -93,6 +100,19 @@ impl Args {
             return Err("--transport needs at least one transport".into());
         }
         Ok(selected)
+    }
+}
+
+impl Args {
+    /// Whether the run is in webhook mode; an unknown mode is an error.
+    pub fn webhook_mode(&self) -> Result<bool, String> {
+        match self.auth_mode.trim() {
+            "default" => Ok(false),
+            "webhook" => Ok(true),
+            other => Err(format!(
+                "unknown auth mode {other:?} (known: default, webhook)"
+            )),
+        }
     }
 }
 
@@ -138,6 +158,15 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(args.transports().unwrap(), Transport::ALL.to_vec());
+        assert!(!args.webhook_mode().unwrap());
+        let webhook =
+            Args::try_parse_from(["graft-conformance", "--data", "d", "--auth-mode", "webhook"])
+                .unwrap();
+        assert!(webhook.webhook_mode().unwrap());
+        let unknown =
+            Args::try_parse_from(["graft-conformance", "--data", "d", "--auth-mode", "jwt"])
+                .unwrap();
+        assert!(unknown.webhook_mode().unwrap_err().contains("webhook"));
         let bad = Args::try_parse_from(["graft-conformance", "--data", "d", "--transport", "ws"])
             .unwrap();
         assert!(bad.transports().unwrap_err().contains("websocket"));

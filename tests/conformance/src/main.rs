@@ -13,10 +13,12 @@
 //! cases over `graphql-ws`, `graphql-transport-ws` and as live subscriptions too (see
 //! [`transport::Transport`], [`ws_step`], [`scenarios`]). Beside each engine run the suite's
 //! action handler ([`action_handler`]) and event webhook ([`event_webhook`]); the event-trigger
-//! tests that Python drove are re-implemented in [`event_scenarios`].
+//! tests that Python drove are re-implemented in [`event_scenarios`]. `--auth-mode webhook`
+//! replays the permission folders through an auth webhook ([`auth_webhook`]).
 
 mod action_handler;
 mod appendix;
+mod auth_webhook;
 mod case_file;
 mod cli;
 mod compare;
@@ -73,9 +75,16 @@ async fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
         tiers: args.tiers(),
     };
     let transports = args.transports().map_err(anyhow::Error::msg)?;
+    let webhook = args.webhook_mode().map_err(anyhow::Error::msg)?;
+    if webhook && transports != [transport::Transport::Http] {
+        bail!("--auth-mode webhook replays over HTTP only: drop --transport");
+    }
     let mut plans = discovery::discover(&queries_dir, &rows, &selection, &classes);
+    if webhook {
+        plans.retain(|plan| auth_webhook::covers(&plan.folder));
+    }
     let python_only = scenarios::python_only_folders(&transports);
-    if !python_only.is_empty() {
+    if !webhook && !python_only.is_empty() {
         let extra = discovery::python_only_plans(
             &queries_dir,
             &python_only,
@@ -114,7 +123,7 @@ async fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
     let results = if plans.is_empty() {
         Vec::new()
     } else {
-        run_plans(&args, plans, transports).await?
+        run_plans(&args, plans, transports, webhook).await?
     };
 
     let all_cases: Vec<report::CaseResult> = results.iter().flat_map(|r| r.cases.clone()).collect();
@@ -147,6 +156,7 @@ async fn run_plans(
     args: &cli::Args,
     plans: Vec<discovery::FolderPlan>,
     transports: Vec<transport::Transport>,
+    webhook: bool,
 ) -> anyhow::Result<Vec<report::FolderResult>> {
     let graft_bin = match &args.graft_bin {
         Some(path) => path.clone(),
@@ -174,6 +184,7 @@ async fn run_plans(
         health_timeout: Duration::from_secs(30),
         transports,
         frame_timeout: Duration::from_secs(15),
+        webhook,
     });
     let permits = Arc::new(tokio::sync::Semaphore::new(args.jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();

@@ -31,7 +31,13 @@ pub struct RunContext {
     pub transports: Vec<Transport>,
     /// How long a socket waits for one expected frame.
     pub frame_timeout: Duration,
+    /// Webhook mode (HARNESS.md 4.4): graft behind an admin secret and the runner's auth
+    /// webhook, role headers sent as a bearer token; results keyed `path@webhook`.
+    pub webhook: bool,
 }
+
+/// The result-key suffix of webhook mode.
+pub const WEBHOOK_SUFFIX: &str = "@webhook";
 
 /// What one replay does.
 enum Work<'a> {
@@ -171,6 +177,11 @@ pub async fn run_folder(ctx: &RunContext, plan: &FolderPlan, index: usize) -> Fo
         let base = base_path(c);
         order.iter().position(|p| *p == base).unwrap_or(order.len())
     });
+    if ctx.webhook {
+        for case in &mut result.cases {
+            case.path.push_str(WEBHOOK_SUFFIX);
+        }
+    }
     result
 }
 
@@ -196,8 +207,20 @@ async fn run_with_engine(
         .create_database(db_name)
         .await
         .map_err(|e| format!("database setup failed: {e}"))?;
-    let admin_secret = plan.admin_secret.then(random_secret);
+    let admin_secret = (plan.admin_secret || ctx.webhook).then(random_secret);
     let mut env = plan.env.clone();
+    // Kept until the engine stops.
+    let hook = match ctx.webhook {
+        true => Some(
+            crate::auth_webhook::start()
+                .await
+                .map_err(|e| format!("auth webhook start failed: {e}"))?,
+        ),
+        false => None,
+    };
+    if let Some(hook) = &hook {
+        env.push(("HASURA_GRAPHQL_AUTH_HOOK".to_string(), hook.url.clone()));
+    }
     for (variable, name) in extra_source_databases(plan, db_name) {
         let url = ctx
             .db
@@ -254,6 +277,7 @@ async fn run_units(
                         options: ctx.compare,
                         transport: unit.transport,
                         frame_timeout: ctx.frame_timeout,
+                        webhook: ctx.webhook,
                     };
                     let method = crate::method_files::for_case(&unit.path);
                     let before = method.as_ref().map_or(&[][..], |m| m.before);
@@ -307,6 +331,8 @@ pub struct Replay<'a> {
     pub options: CompareOptions,
     pub transport: Transport,
     pub frame_timeout: Duration,
+    /// Role headers go to the auth webhook as a bearer token (see [`crate::auth_webhook`]).
+    pub webhook: bool,
 }
 
 /// Runs the steps of one case in order; the first failing step fails the case. Steps that go
@@ -334,7 +360,11 @@ pub async fn run_steps(
             step.url
         );
         let mut request = Request::from_step(step);
-        if let Some(secret) = replay.admin_secret {
+        if replay.webhook {
+            webhook_auth(client, step, &mut request, replay.admin_secret)
+                .await
+                .map_err(|reason| format!("{label}: {reason}"))?;
+        } else if let Some(secret) = replay.admin_secret {
             if index == 0 {
                 check_secret_required(client, step, &request)
                     .await
@@ -366,6 +396,44 @@ pub async fn run_steps(
             StepVerdict::Fail(reason) => return Err(format!("{label}: {reason}")),
         }
     }
+    Ok(())
+}
+
+/// Webhook mode, as `validate.check_query` does it: a step with headers is first sent with a
+/// random bearer token, which must be refused, then with its headers as the bearer token the
+/// webhook decodes; a step without headers is admin, with the admin secret.
+async fn webhook_auth(
+    client: &HttpClient,
+    step: &Step,
+    request: &mut Request,
+    admin_secret: Option<&str>,
+) -> Result<(), String> {
+    if step.headers.is_empty() {
+        if let Some(secret) = admin_secret {
+            request.set_header("X-Hasura-Admin-Secret", secret);
+        }
+        return Ok(());
+    }
+    let mut forbidden = request.clone();
+    forbidden.headers = vec![(
+        "Authorization".to_string(),
+        crate::auth_webhook::random_bearer(),
+    )];
+    let reply = client
+        .send(&forbidden)
+        .await
+        .map_err(|e| format!("request with a random bearer token: {e}"))?;
+    if !is_refusal(step, &reply) {
+        return Err(format!(
+            "request with a random bearer token was not refused: {} {}",
+            reply.status,
+            compact(&reply.body, 160)
+        ));
+    }
+    request.headers = vec![(
+        "Authorization".to_string(),
+        crate::auth_webhook::bearer_for(&step.headers),
+    )];
     Ok(())
 }
 

@@ -190,6 +190,9 @@ impl ColumnType {
 pub(crate) struct ColumnView<'a> {
     pub info: &'a ColumnInfo,
     pub ty: ColumnType,
+    /// An inherited role sees the column only in some rows (null in the others), so its field
+    /// is nullable whatever the column's constraint.
+    pub redacted: bool,
 }
 
 impl ColumnView<'_> {
@@ -197,7 +200,7 @@ impl ColumnView<'_> {
         &self.info.graphql_name
     }
     fn field_type(&self) -> String {
-        if self.info.is_nullable {
+        if self.info.is_nullable || self.redacted {
             self.ty.nullable()
         } else {
             self.ty.non_null()
@@ -257,16 +260,28 @@ impl<'a> Builder<'a> {
     }
 
     fn table_view(&self, table: &'a TableModel, role: &str) -> Option<TableView<'a>> {
-        let (allowed, allow_aggregations): (Vec<&str>, bool) = if role == ADMIN_ROLE {
-            (table.columns.keys().map(String::as_str).collect(), true)
+        let (allowed, allow_aggregations, select) = if role == ADMIN_ROLE {
+            (
+                table.columns.keys().map(String::as_str).collect(),
+                true,
+                None,
+            )
         } else {
             let select = table.permissions.get(role)?.select.as_ref()?;
             (
-                select.columns.iter().map(String::as_str).collect(),
+                select
+                    .columns
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>(),
                 select.allow_aggregations,
+                Some(select),
             )
         };
-        let columns = self.column_views(table, |c| allowed.contains(&c.name.as_str()));
+        let mut columns = self.column_views(table, |c| allowed.contains(&c.name.as_str()));
+        for column in &mut columns {
+            column.redacted = select.is_some_and(|s| s.redaction(&column.info.name).is_some());
+        }
         Some(TableView {
             table,
             names: TableNames::of(table),
@@ -290,6 +305,7 @@ impl<'a> Builder<'a> {
             .map(|info| ColumnView {
                 info,
                 ty: self.column_type(info, enum_columns.and_then(|m| m.get(&info.name))),
+                redacted: false,
             })
             .collect()
     }

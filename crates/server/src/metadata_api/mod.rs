@@ -97,6 +97,7 @@ impl<'a> Working<'a> {
         match self
             .inconsistencies()
             .into_iter()
+            .filter(|i| i.object.refuses_commands())
             .find(|i| !before.iter().any(|b| b.object == i.object))
         {
             Some(new) => Err(ApiError::new(

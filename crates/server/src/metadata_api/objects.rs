@@ -26,6 +26,7 @@ pub fn remove_dependents(
         let new: Vec<Inconsistency> = working
             .inconsistencies()
             .into_iter()
+            .filter(|i| i.object.refuses_commands())
             .filter(|i| !before.iter().any(|b| b.object == i.object))
             .collect();
         if new.is_empty() {
@@ -52,15 +53,25 @@ pub fn remove_dependents(
 
 /// Removes one object from the metadata document.
 pub fn drop_object(metadata: &mut Metadata, object: &ObjectId) {
-    if let ObjectId::Source(name) = object {
-        metadata.sources.retain(|s| &s.name != name);
-        return;
+    match object {
+        ObjectId::Source(name) => {
+            metadata.sources.retain(|s| &s.name != name);
+            return;
+        }
+        ObjectId::InheritedRole(role) => {
+            metadata.inherited_roles.retain(|r| &r.role_name != role);
+            return;
+        }
+        _ => {}
     }
     let Some(source) = metadata.source_mut(object.source()) else {
         return;
     };
     match object {
-        ObjectId::Source(_) => {}
+        // Handled above; a derived permission conflict is not in the document.
+        ObjectId::Source(_)
+        | ObjectId::InheritedRole(_)
+        | ObjectId::InheritedRolePermission { .. } => {}
         ObjectId::Table { table, .. } => source.tables.retain(|t| &t.table != table),
         ObjectId::Function { function, .. } => source.functions.retain(|f| &f.function != function),
         ObjectId::Relationship { table, name, .. } => {
@@ -197,7 +208,10 @@ pub fn add_inherited_role(working: &mut Working<'_>, args: &Value) -> Result<Val
         )
         .at("$.args"));
     }
+    let before = working.inconsistencies();
     working.metadata.inherited_roles.push(role);
+    // A cycle of inherited roles cannot be resolved.
+    working.check_consistent(&before)?;
     working.dirty = true;
     Ok(success())
 }

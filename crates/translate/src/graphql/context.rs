@@ -74,6 +74,7 @@ impl<'a> GqlContext<'a> {
             pg_type: column.pg_type.clone(),
             as_text: self.stringify_numeric && is_big_number(&column.pg_type),
             json_path: None,
+            redaction: None,
         }
     }
 }
@@ -103,6 +104,26 @@ impl Access<'_> {
     pub fn allows_column(&self, column: &str) -> bool {
         self.permission
             .is_none_or(|p| p.columns.iter().any(|c| c == column))
+    }
+
+    /// The condition under which a column or computed field the role may read is visible in a
+    /// row (inherited roles); `None` when it is visible in every row the role reads.
+    pub fn redaction(&self, name: &str) -> Option<Box<BoolExp>> {
+        self.permission
+            .and_then(|p| p.redaction(name))
+            .map(|condition| Box::new(condition.clone()))
+    }
+
+    /// Every redacted column or computed field with its condition.
+    pub fn redactions(&self) -> Vec<(String, BoolExp)> {
+        self.permission
+            .map(|p| {
+                p.redacted
+                    .iter()
+                    .map(|(name, condition)| (name.clone(), condition.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     pub fn allows_computed_field(&self, name: &str) -> bool {

@@ -159,11 +159,13 @@ fn parse_column(
             .ok_or_else(|| {
                 GraphqlError::validation(format!("unexpected operator \"{key}\""), &here)
             })?;
+        let mut hidden_when = Vec::new();
         let value = if is_column {
             let name = operand.as_str().unwrap_or_default();
             let other = readable_column(table, &access, name).ok_or_else(|| {
                 GraphqlError::validation(format!("unexpected column \"{name}\""), &here)
             })?;
+            hidden_when.extend(access.redaction(&other.name).map(|c| *c));
             Operand::Column {
                 column: other.name.clone(),
                 root: false,
@@ -171,17 +173,42 @@ fn parse_column(
         } else {
             Operand::Literal(operand.clone())
         };
-        items.push(BoolExp::Column {
+        hidden_when.extend(access.redaction(&column.name).map(|c| *c));
+        let comparison = BoolExp::Column {
             column: column.name.clone(),
             pg_type: column.pg_type.clone(),
             op: ColumnOp { op, value },
-        });
+        };
+        items.push(redacted_comparison(comparison, hidden_when, op, operand));
     }
     Ok(if items.len() == 1 {
         items.remove(0)
     } else {
         BoolExp::And(items)
     })
+}
+
+/// A comparison on columns an inherited role sees only in some rows: in the other rows the
+/// columns read as null, so the comparison never looks at their values there. It holds where
+/// every column is visible and the comparison holds, and, for `_is_null: true` alone, in the
+/// rows where some column is hidden (its value is null for the role).
+fn redacted_comparison(
+    comparison: BoolExp,
+    visible: Vec<BoolExp>,
+    op: ComparisonOp,
+    operand: &Value,
+) -> BoolExp {
+    if visible.is_empty() {
+        return comparison;
+    }
+    let mut shown = visible.clone();
+    shown.push(comparison);
+    let shown = BoolExp::And(shown);
+    if op == ComparisonOp::IsNull && operand == &Value::Bool(true) {
+        BoolExp::Or(vec![shown, BoolExp::Not(Box::new(BoolExp::And(visible)))])
+    } else {
+        shown
+    }
 }
 
 /// A computed field in a filter: comparisons on a scalar one's value, or (for one returning

@@ -23,6 +23,7 @@ pub(crate) fn computed_scalar(
         function: qualified_function(function),
         arguments: computed_arguments(computed, field_args, path)?,
         as_text: ctx.stringify_numeric && crate::rql::is_big_number(&function.return_type),
+        redaction: None,
     })
 }
 

@@ -64,6 +64,7 @@ fn object(
                 target: OrderByTarget::Column(column.name.clone()),
                 direction,
                 nulls,
+                redaction: access.redaction(&column.name),
             });
             continue;
         }
@@ -76,11 +77,13 @@ fn object(
             let mut field =
                 super::function::computed_scalar(ctx, computed, &IndexMap::new(), &here)?;
             field.as_text = false;
+            field.redaction = access.redaction(key);
             out.push(OrderByIr {
                 path: hops.to_vec(),
                 target: OrderByTarget::Computed(field),
                 direction,
                 nulls,
+                redaction: None,
             });
             continue;
         }
@@ -132,7 +135,10 @@ fn aggregate(
             path,
         ));
     };
-    let mut push = |value: OrderByAggregate, direction_value: &Value, here: &str| {
+    let mut push = |value: OrderByAggregate,
+                    redaction: Option<Box<graft_schema::BoolExp>>,
+                    direction_value: &Value,
+                    here: &str| {
         let (direction, nulls) = direction(direction_value, here)?;
         out.push(OrderByIr {
             path: hops.to_vec(),
@@ -142,6 +148,7 @@ fn aggregate(
             },
             direction,
             nulls,
+            redaction,
         });
         Ok::<(), GraphqlError>(())
     };
@@ -151,7 +158,7 @@ fn aggregate(
         }
         let here = format!("{path}.{key}");
         if key == "count" {
-            push(OrderByAggregate::Count, value, &here)?;
+            push(OrderByAggregate::Count, None, value, &here)?;
             continue;
         }
         let function = AggregateFunction::from_name(key).ok_or_else(|| {
@@ -169,7 +176,8 @@ fn aggregate(
                 GraphqlError::validation(format!("field '{name}' not found"), &column_path)
             })?;
             let value = OrderByAggregate::Function(function, column.name.clone());
-            push(value, direction_value, &column_path)?;
+            let redaction = access.redaction(&column.name);
+            push(value, redaction, direction_value, &column_path)?;
         }
     }
     Ok(())

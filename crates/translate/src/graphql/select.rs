@@ -101,6 +101,7 @@ pub(crate) fn aggregate_select(
         rows,
         output,
         nodes_limit: access.limit().filter(|_| has_aggregates),
+        redacted: access.redactions(),
     })
 }
 
@@ -190,6 +191,7 @@ fn field_ir(
     }
     if let Some(column) = super::context::readable_column(table, &access, name) {
         let mut value = ctx.column_value(column);
+        value.redaction = access.redaction(&column.name);
         if let Some(Value::String(json_path)) = field.arguments.get("path") {
             let steps = super::json_path::parse(json_path).map_err(|message| {
                 GraphqlError::validation(
@@ -207,8 +209,9 @@ fn field_ir(
         .get(name)
         .filter(|c| graft_gql::is_scalar_computed(c) && access.allows_computed_field(name))
     {
-        return super::function::computed_scalar(ctx, computed, &field.arguments, path)
-            .map(FieldIr::Computed);
+        let mut value = super::function::computed_scalar(ctx, computed, &field.arguments, path)?;
+        value.redaction = access.redaction(name);
+        return Ok(FieldIr::Computed(value));
     }
     if let Some((computed, target, target_access)) =
         super::function::computed_rows(ctx, table, name)
@@ -308,6 +311,7 @@ fn rows(
                     target: OrderByTarget::Column(c.clone()),
                     direction: ir::OrderDirection::Asc,
                     nulls: None,
+                    redaction: access.redaction(c),
                 })
                 .collect();
         } else if !distinct_matches_order(&distinct_on, &order_by) {

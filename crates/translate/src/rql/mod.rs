@@ -94,6 +94,14 @@ impl<'a> RqlContext<'a> {
             pg_type: info.pg_type.clone(),
             as_text: self.stringify_numeric && is_big_number(&info.pg_type),
             json_path: None,
+            redaction: if self.is_admin() {
+                None
+            } else {
+                self.role_permissions(table)
+                    .and_then(|p| p.select.as_ref())
+                    .and_then(|p| p.redaction(&info.name))
+                    .map(|condition| Box::new(condition.clone()))
+            },
         }))
     }
 

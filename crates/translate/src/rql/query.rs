@@ -156,6 +156,7 @@ fn order_by_ir(
         target: ir::OrderByTarget::Column(column.clone()),
         direction: convert_direction(item.direction),
         nulls: convert_nulls(item.nulls),
+        redaction: None,
     })
 }
 
