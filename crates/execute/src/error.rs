@@ -13,6 +13,9 @@ pub enum DbErrorKind {
     PermissionDenied,
     /// a connection that broke or could not be had
     Connection,
+    /// deadlock or serialization failure (class 40): Postgres aborted the transaction because of
+    /// a concurrent one; the request may succeed if sent again
+    TransactionRollback,
     /// anything else Postgres reported
     Other,
 }
@@ -39,14 +42,16 @@ impl DbError {
         }
     }
 
-    /// Errors the client caused (constraints, bad values, privileges): they keep Postgres's
-    /// message and class; any other failure of a statement graft built is hidden.
+    /// Errors the client caused (constraints, bad values, privileges) or may retry (deadlock,
+    /// serialization failure): they keep their message and class, as in Hasura; any other
+    /// failure of a statement graft built is hidden.
     pub fn is_client_error(&self) -> bool {
         matches!(
             self.kind,
             DbErrorKind::ConstraintViolation
                 | DbErrorKind::DataException
                 | DbErrorKind::PermissionDenied
+                | DbErrorKind::TransactionRollback
         )
     }
 
@@ -79,6 +84,7 @@ impl DbError {
             DbErrorKind::PermissionDenied => "permission-error",
             DbErrorKind::SyntaxOrReference | DbErrorKind::Other => "postgres-error",
             DbErrorKind::Connection => "connection-error",
+            DbErrorKind::TransactionRollback => "concurrent-update",
         }
     }
 }
@@ -96,14 +102,21 @@ impl From<tokio_postgres::Error> for DbError {
             "42" => DbErrorKind::SyntaxOrReference,
             "25" if code == "25006" => DbErrorKind::PermissionDenied,
             "08" => DbErrorKind::Connection,
+            "40" => DbErrorKind::TransactionRollback,
             // Operator intervention: the server is shutting down, crashed, or not accepting
             // connections yet; the query may well succeed on a fresh connection later.
             "57" if matches!(code, "57P01" | "57P02" | "57P03") => DbErrorKind::Connection,
             _ => DbErrorKind::Other,
         };
+        // Hasura's wording for a serialization failure; other rollbacks keep Postgres's.
+        let message = if code == "40001" {
+            "serialization failure due to concurrent update".to_string()
+        } else {
+            db.message().to_string()
+        };
         DbError {
             kind,
-            message: db.message().to_string(),
+            message,
             sqlstate: Some(code.to_string()),
             detail: db.detail().map(str::to_string),
             hint: db.hint().map(str::to_string),

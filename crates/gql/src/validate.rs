@@ -44,21 +44,21 @@ pub fn parse_and_validate(
     let executable = match ExecutableDocument::parse_and_validate(schema, query, "query.graphql") {
         Ok(valid) => valid,
         Err(with_errors) => {
-            // The GraphQL spec allows one root field per subscription; Hasura lifts that rule
-            // for operations marked `@_multiple_top_level_fields`, and so does graft.
-            let only_root_count = with_errors
+            // Rules of the GraphQL spec Hasura does not enforce, and neither does graft: one
+            // root field per subscription, for operations marked `@_multiple_top_level_fields`;
+            // every declared variable used (Hasura accepts and ignores unused ones).
+            let enforced: Vec<String> = with_errors
                 .errors
                 .iter()
-                .all(|d| d.error.to_string().contains("can only have one root field"));
-            if multiple_roots && only_root_count {
-                Valid::assume_valid(with_errors.partial)
-            } else {
-                return Err(with_errors
-                    .errors
-                    .iter()
-                    .take(1)
-                    .map(|diagnostic| GqlError::validation("$", diagnostic.error.to_string()))
-                    .collect());
+                .map(|d| d.error.to_string())
+                .filter(|message| {
+                    !(message.starts_with("unused variable: ")
+                        || (multiple_roots && message.contains("can only have one root field")))
+                })
+                .collect();
+            match enforced.into_iter().next() {
+                None => Valid::assume_valid(with_errors.partial),
+                Some(message) => return Err(vec![GqlError::validation("$", message)]),
             }
         }
     };

@@ -150,3 +150,24 @@ fn missing_variable_is_rejected() {
     .unwrap_err();
     assert_eq!(errors[0].code, "validation-failed");
 }
+
+#[test]
+fn unused_variable_is_accepted_as_in_hasura() {
+    let model = fixture::model();
+    let schema = schema_for_role(&model, "admin", &fixture::options(&model)).unwrap();
+    let op = parse_and_validate(
+        &schema,
+        "query($unused: String, $n: Int) { author(limit: $n) { id } }",
+        None,
+        Some(&json!({"n": 1})),
+    )
+    .unwrap();
+    assert_eq!(op.root_fields[0].arguments["limit"], json!(1));
+    // Any other spec error next to an unused variable is still reported.
+    let e = error(
+        "admin",
+        "query($unused: String) { author(limit: $n) { id } }",
+    );
+    assert_eq!(e.code, "validation-failed");
+    assert!(e.message.contains("$n"), "{}", e.message);
+}

@@ -11,6 +11,8 @@
 //!   (a parent without it does not count); parents that differ make the permission an
 //!   inconsistency of the inherited role, and it has none.
 //! - a permission defined on the inherited role itself replaces the derived one.
+//! - functions: a function permission is a yes or no, so an inherited role may call a function
+//!   when any parent may.
 //!
 //! Parents may be inherited roles themselves, so roles are resolved parents first; a cycle makes
 //! every role in it inconsistent.
@@ -18,8 +20,8 @@
 use crate::boolexp::BoolExp;
 use crate::inconsistency::{Inconsistency, ObjectId, PermissionKind};
 use crate::model::{
-    DeletePermissionInfo, InsertPermissionInfo, RolePermissions, SelectPermissionInfo, TableModel,
-    UpdatePermissionInfo,
+    DeletePermissionInfo, FunctionModel, InsertPermissionInfo, RolePermissions,
+    SelectPermissionInfo, TableModel, UpdatePermissionInfo,
 };
 use graft_metadata::InheritedRole;
 use indexmap::IndexMap;
@@ -152,6 +154,17 @@ pub(crate) fn derive_permissions(
 }
 
 /// The union of select permissions (see the module documentation); `None` without any.
+/// Grants `function` to every inherited role one of whose parents has it (`roles` parents first,
+/// so a grant flows down through nested inherited roles).
+pub(crate) fn derive_function_permission(function: &mut FunctionModel, roles: &[&InheritedRole]) {
+    for role in roles {
+        let granted = |name: &String| function.permitted_roles.contains(name);
+        if !granted(&role.role_name) && role.role_set.iter().any(granted) {
+            function.permitted_roles.push(role.role_name.clone());
+        }
+    }
+}
+
 pub(crate) fn union_select(
     table: &TableModel,
     parents: &[&SelectPermissionInfo],

@@ -97,7 +97,8 @@ fn resolve_source(
     }
     for function in &source.functions {
         match crate::function::resolve_function(function, catalog) {
-            Ok(resolved) => {
+            Ok(mut resolved) => {
+                inherited::derive_function_permission(&mut resolved, inherited_roles);
                 model.functions.insert(function.function.clone(), resolved);
             }
             Err(reason) => out.push(Inconsistency {

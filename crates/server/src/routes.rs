@@ -26,7 +26,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route(
             "/v1alpha1/graphql",
-            post(crate::graphql::handler).get(crate::ws::upgrade),
+            post(crate::graphql::handler_v1alpha1).get(crate::ws::upgrade),
         )
         .route(
             "/v1/graphql/explain",

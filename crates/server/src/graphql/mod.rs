@@ -2,7 +2,9 @@
 //! authenticated, validated against the role's schema, and either answered from the schema
 //! (introspection) or translated to ONE SQL statement whose JSON result is spliced, unparsed,
 //! into `{"data": ...}`. Errors are GraphQL errors with Hasura's `extensions.code` and `path`,
-//! returned with HTTP 200 as Hasura does.
+//! returned with HTTP 200 as Hasura does. The legacy `POST /v1alpha1/graphql` answers the same,
+//! except that a request which failed as a whole gets its error's HTTP status (400, or 500 for
+//! `unexpected`), as Hasura's v1alpha1 API does.
 
 mod action;
 pub(crate) mod async_action;
@@ -96,22 +98,61 @@ pub async fn handler(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    respond(state, headers, body, false).await
+}
+
+/// `POST /v1alpha1/graphql`.
+pub async fn handler_v1alpha1(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    respond(state, headers, body, true).await
+}
+
+impl GraphqlError {
+    /// The HTTP status of this error on `/v1alpha1/graphql`.
+    fn legacy_status(&self) -> StatusCode {
+        if self.code == "unexpected" {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else {
+            StatusCode::BAD_REQUEST
+        }
+    }
+}
+
+async fn respond(state: Arc<AppState>, headers: HeaderMap, body: Bytes, legacy: bool) -> Response {
+    let failed = |error: GraphqlError| {
+        let status = if legacy {
+            error.legacy_status()
+        } else {
+            StatusCode::OK
+        };
+        json_response(status, error.body())
+    };
     if !state.config.api_enabled("graphql") {
         return (StatusCode::NOT_FOUND, "").into_response();
     }
     let session = match session::resolve(&state, &headers).await {
         Ok(session) => session,
         Err(error) => {
-            // Hasura answers GraphQL requests with 200 even when authentication fails.
-            let body = GraphqlError::new(error.code, "$", error.message).body();
-            return json_response(StatusCode::OK, body);
+            // Hasura answers /v1/graphql with 200 even when authentication fails;
+            // /v1alpha1/graphql with the authentication error's status (401).
+            let status = if legacy { error.status } else { StatusCode::OK };
+            return json_response(
+                status,
+                GraphqlError::new(error.code, "$", error.message).body(),
+            );
         }
     };
     let parsed: Value = match serde_json::from_slice(&body) {
         Ok(value) => value,
         Err(e) => {
-            let body = GraphqlError::new("invalid-json", "$", format!("Error in $: {e}")).body();
-            return json_response(StatusCode::OK, body);
+            return failed(GraphqlError::new(
+                "invalid-json",
+                "$",
+                format!("Error in $: {e}"),
+            ));
         }
     };
     let cache = state.current();
@@ -122,6 +163,15 @@ pub async fn handler(
                 parts.push(answer(&state, &cache, &session, &headers, request).await);
             }
             JsonBody::array(parts)
+        }
+        request if legacy => {
+            match execute(&state, &cache, &session, &headers, request, false).await {
+                Ok(Outcome::Body(body)) => body,
+                Ok(Outcome::Subscription(_)) => {
+                    return failed(GraphqlError::new("unexpected", "$", "subscription"));
+                }
+                Err(error) => return failed(error),
+            }
         }
         request => answer(&state, &cache, &session, &headers, request).await,
     };

@@ -38,20 +38,42 @@ pub async fn run(
             format!("could not start a transaction: {e}"),
         )),
     };
-    let end = if outcome.is_ok() {
-        "COMMIT"
-    } else {
-        "ROLLBACK"
+    let values = match outcome {
+        Ok(values) => match client.batch_execute("COMMIT").await {
+            Ok(()) => values,
+            // A deferred constraint or a serialization failure can still fail the commit; the
+            // transaction is over either way.
+            Err(e) => return Err(commit_error(state, session, e)),
+        },
+        Err(error) => {
+            // The first error is the answer. If even ROLLBACK fails the connection is broken
+            // (then Postgres has rolled back already, as it does for a lost client) or in an
+            // unknown state: either way it must not go back to the pool.
+            if client.batch_execute("ROLLBACK").await.is_err() {
+                discard(object);
+            }
+            return Err(error);
+        }
     };
-    if let Err(e) = client.batch_execute(end).await {
-        return Err(GraphqlError::new(
-            "unexpected",
-            "$",
-            format!("could not end the transaction: {e}"),
-        ));
-    }
-    let values = outcome?;
     Ok(assemble(operation, &statements, values))
+}
+
+/// Takes a connection out of the pool for good, so the next request gets a fresh one.
+fn discard(object: deadpool_postgres::Object) {
+    drop(deadpool_postgres::Object::take(object));
+}
+
+/// A failed COMMIT: the client's error (a deferred constraint, a serialization failure) keeps
+/// its code and message, as a failed statement's would; anything else is Hasura's 500-class
+/// "database query error".
+fn commit_error(state: &AppState, session: &Session, e: tokio_postgres::Error) -> GraphqlError {
+    super::statement_error(
+        state,
+        session,
+        "COMMIT",
+        &[],
+        &graft_execute::DbError::from(e),
+    )
 }
 
 async fn run_all(

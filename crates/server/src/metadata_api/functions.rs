@@ -135,10 +135,14 @@ pub fn create_permission(working: &mut Working<'_>, args: &Value) -> Result<Valu
         .at("$.args"));
     };
     let table = QualifiedTable::new(&returned.schema, &returned.name);
-    let can_select = working
-        .source(&source)?
-        .table(&table)
-        .is_some_and(|t| t.select_permissions.iter().any(|p| p.role == role));
+    // Inherited roles count with the select permission they derive from their parents.
+    let resolved = graft_schema::resolve(&working.metadata, &working.catalogs);
+    let can_select = resolved
+        .model
+        .source(&source)
+        .and_then(|s| s.table(&table))
+        .and_then(|t| t.permissions.get(&role))
+        .is_some_and(|p| p.select.is_some());
     if !can_select {
         return Err(ApiError::new(
             "not-supported",

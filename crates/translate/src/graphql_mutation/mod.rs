@@ -309,6 +309,11 @@ impl StatementBuilder {
         self.ctes.iter().map(|cte| cte.alias.clone()).collect()
     }
 
+    /// Whether the rows of `cte` carry `check__` besides the table's columns.
+    pub fn carries_check(&self, cte: &TableAlias) -> bool {
+        self.checked.contains(cte)
+    }
+
     pub fn has_check(&self) -> bool {
         !self.checked.is_empty()
     }

@@ -69,7 +69,7 @@ pub(crate) fn mutation_response(
                 let ir = returning_ir(ctx, rows.table, sub, &here)?;
                 let mut select = crate::select::array_select(&ir, None, &mut builder.sql);
                 if let Some(From::Subquery { select: inner, .. }) = &mut select.from {
-                    point_at_rows(inner, rows, &mut builder.sql);
+                    point_at_rows(inner, rows, builder);
                 }
                 finish_select(ctx, builder, &mut select, rows);
                 Expr::ScalarSubquery(Box::new(select))
@@ -91,7 +91,7 @@ pub(crate) fn single_row(
 ) -> Result<Expr, GraphqlError> {
     let ir = returning_ir(ctx, rows.table, field, path)?;
     let mut select = crate::select::object_select(&ir, None, &mut builder.sql);
-    point_at_rows(&mut select, rows, &mut builder.sql);
+    point_at_rows(&mut select, rows, builder);
     finish_select(ctx, builder, &mut select, rows);
     Ok(builtin(
         "coalesce",
@@ -167,21 +167,42 @@ fn returning_ir(
 }
 
 /// Replaces the table read of a rows select (`FROM "public"."t" AS "_t3"`) with the written rows.
-fn point_at_rows(select: &mut Select, rows: &RootRows<'_>, sql: &mut SqlContext) {
+fn point_at_rows(select: &mut Select, rows: &RootRows<'_>, builder: &mut StatementBuilder) {
     let Some(From::Table { alias, .. }) = &select.from else {
         return;
     };
     let alias = alias.clone();
     select.from = Some(match rows.ctes.as_slice() {
-        [cte] => From::Cte {
+        [cte] if !builder.carries_check(cte) => From::Cte {
             cte: cte.clone(),
             alias,
         },
+        // The table's columns alone, in order, without `check__`: a computed field takes the
+        // row as the table's composite type, which must match.
+        [cte] => {
+            let source = builder.sql.aliases.next_alias();
+            let columns = rows
+                .table
+                .columns
+                .values()
+                .map(|c| (column(&source, &c.name), ColumnAlias::new(c.name.as_str())))
+                .collect();
+            let mut written = Select::new(columns);
+            written.from = Some(From::Cte {
+                cte: cte.clone(),
+                alias: source,
+            });
+            From::Subquery {
+                select: Box::new(written),
+                alias,
+                lateral: false,
+            }
+        }
         ctes => {
             let parts = ctes
                 .iter()
                 .map(|cte| {
-                    let rows_alias = sql.aliases.next_alias();
+                    let rows_alias = builder.sql.aliases.next_alias();
                     rows_as_jsonb(
                         From::Cte {
                             cte: cte.clone(),

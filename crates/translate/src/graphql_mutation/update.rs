@@ -95,10 +95,6 @@ fn one_update(
     let mut builder = StatementBuilder::new(ctx.session());
     let alias = builder.sql.aliases.next_alias();
     let mut set = operator_values(table, arguments, &alias, &mut builder, args_path)?;
-    // Hasura answers an update that sets nothing without touching the table.
-    if set.is_empty() {
-        return builder.finish(output::empty_response(field, single));
-    }
     let mut session_variables = Vec::new();
     let mut filter = condition;
     let mut check = None;
@@ -127,6 +123,11 @@ fn one_update(
             session_variables_of(permission_check, &mut session_variables);
             check = Some(permission_check.clone());
         }
+    }
+    // Hasura answers an update that sets nothing, not even a preset, without touching the
+    // table; presets alone are an update (the role's `set` is always applied).
+    if set.is_empty() {
+        return builder.finish(output::empty_response(field, single));
     }
     ctx.require_session_variables(&session_variables)?;
     let scope = Scope::root(&alias);
