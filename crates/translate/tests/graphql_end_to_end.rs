@@ -51,7 +51,10 @@ impl Db {
             &operation,
             &self.model.sources["default"],
             session,
-            &GraphqlOptions { stringify_numeric },
+            &GraphqlOptions {
+                stringify_numeric,
+                ..GraphqlOptions::default()
+            },
         )
         .unwrap_or_else(|e| panic!("{e:?}"));
         let prepared = &statement.prepared;

@@ -25,6 +25,7 @@ fn try_translate(
         .unwrap_or_else(|e| panic!("{e:?}"));
     let options = GraphqlOptions {
         stringify_numeric: true,
+        ..GraphqlOptions::default()
     };
     translate_graphql_query(&operation, &model.sources["default"], session, &options)
 }
