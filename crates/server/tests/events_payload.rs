@@ -164,7 +164,7 @@ async fn run_sql_keeps_the_columns_an_event_trigger_names() {
             body["error"]
                 .as_str()
                 .unwrap()
-                .contains("event-trigger public.t.t_cols"),
+                .contains("event-trigger t.t_cols in source"),
             "{body}"
         );
     }
