@@ -1,12 +1,19 @@
-//! Delivery of event-trigger events: claim a batch, call the webhooks, record each outcome.
+//! Delivery of event-trigger events: claim a batch, call the webhooks, record the outcomes.
 //!
 //! Claiming is one `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING`, so
 //! several graft instances on one database each take different events. A claim is the
-//! timestamp in `locked`; the outcome (delivered, retry later, or dead after the last retry) and
-//! the invocation log row are written in one statement that also clears the lock. A worker that
-//! dies between the two leaves a lock behind, which any worker reclaims after
+//! timestamp in `locked`; the outcomes (delivered, retry later, or dead after the last retry) and
+//! the invocation log rows are written by one statement that also clears the locks. A worker
+//! that dies between the two leaves a lock behind, which any worker reclaims after
 //! `reclaim_after`: the event is then delivered again (at least once, never lost). The payload's
 //! `id` lets a receiver drop such duplicates.
+//!
+//! Recording is grouped: the calls of a batch run concurrently, and each finished call goes to
+//! a recorder that writes whatever has finished since its last write in one statement (up to
+//! [`RECORD_GROUP`] at a time). A slow webhook therefore never holds back the record of a fast
+//! one, and a burst of fast calls costs one round trip instead of one per event. Both
+//! statements are prepared once per connection. Per-event statements were the bottleneck:
+//! PostgreSQL parsed and planned one `UPDATE` per delivered event.
 
 use crate::EventsError;
 use crate::config::{SourceEvents, TriggerDelivery, WorkerOptions};
@@ -32,19 +39,27 @@ RETURNING id, trigger_name, payload::text, tries,
 "#;
 
 const RECORD_SQL: &str = r#"
-WITH invocation AS (
+WITH outcome AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::int4[], $4::text[], $5::text[], $6::bool[],
+                       $7::bool[], $8::float8[])
+    AS o(id, trigger_name, status, request, response, delivered, dead, retry_in)
+), invocation AS (
   INSERT INTO hdb_catalog.event_invocation_logs (event_id, trigger_name, status, request, response)
-  VALUES ($1::text, $2::text, $3::int4, $4::text::json, $5::text::json)
+  SELECT id, trigger_name, status, request::json, response::json FROM outcome
 )
-UPDATE hdb_catalog.event_log
-SET tries = tries + 1,
-    delivered = $6::bool,
-    error = $7::bool,
-    next_retry_at = CASE WHEN $8::float8 IS NULL THEN NULL
-                         ELSE now() + make_interval(secs => $8::float8) END,
+UPDATE hdb_catalog.event_log l
+SET tries = l.tries + 1,
+    delivered = o.delivered,
+    error = o.dead,
+    next_retry_at = CASE WHEN o.retry_in IS NULL THEN NULL
+                         ELSE now() + make_interval(secs => o.retry_in) END,
     locked = NULL
-WHERE id = $1::text
+FROM outcome o
+WHERE l.id = o.id
 "#;
+
+/// At most this many outcomes are written by one statement.
+pub const RECORD_GROUP: usize = 500;
 
 /// An event as claimed from the log.
 #[derive(Debug)]
@@ -63,9 +78,10 @@ pub async fn claim(
 ) -> Result<Vec<ClaimedEvent>, EventsError> {
     let names: Vec<&str> = source.triggers.keys().map(String::as_str).collect();
     let client = source.pool.get().await?;
+    let statement = client.prepare_cached(CLAIM_SQL).await?;
     let rows = client
         .query(
-            CLAIM_SQL,
+            &statement,
             &[
                 &names,
                 &options.batch_size,
@@ -140,15 +156,29 @@ pub fn build_call(body: Value, trigger: &TriggerDelivery) -> Result<WebhookCall,
     Ok(call)
 }
 
-/// Delivers one claimed event and records the outcome.
+/// A finished call, waiting to be recorded.
+#[derive(Debug)]
+pub struct DeliveryOutcome {
+    pub event_id: String,
+    pub trigger_name: String,
+    pub status: i32,
+    pub request: String,
+    pub response: String,
+    pub delivered: bool,
+    /// No retry is left: the event is marked `error`.
+    pub dead: bool,
+    /// Seconds until the next try.
+    pub retry_in: Option<f64>,
+}
+
+/// Calls the webhook for one claimed event; `None` for an event of a trigger this worker does
+/// not deliver (it stays claimed and is reclaimed later, perhaps by an instance that does).
 pub async fn deliver(
     source: &SourceEvents,
     http: &reqwest::Client,
     event: ClaimedEvent,
-) -> Result<bool, EventsError> {
-    let Some(trigger) = source.triggers.get(&event.trigger_name) else {
-        return Ok(false);
-    };
+) -> Option<DeliveryOutcome> {
+    let trigger = source.triggers.get(&event.trigger_name)?;
     let body = event_body(&event, trigger);
     let (request_log, outcome) = match build_call(body.clone(), trigger) {
         Ok(call) => (call.log_json(), call.send(http).await),
@@ -166,30 +196,56 @@ pub async fn deliver(
         trigger.retry.interval_sec,
         &outcome,
     );
-    let dead = !delivered && retry_in.is_none();
     if !delivered {
         tracing::debug!(event_id = %event.id, trigger = %trigger.name, status = outcome.status(), "webhook call failed");
     }
+    Some(DeliveryOutcome {
+        event_id: event.id,
+        trigger_name: trigger.name.clone(),
+        status: outcome.status(),
+        request: request_log.to_string(),
+        response: outcome.log_json().to_string(),
+        delivered,
+        dead: !delivered && retry_in.is_none(),
+        retry_in,
+    })
+}
+
+/// Writes a group of outcomes (invocation logs and event states) in one statement.
+pub async fn record(
+    source: &SourceEvents,
+    outcomes: &[DeliveryOutcome],
+) -> Result<(), EventsError> {
+    if outcomes.is_empty() {
+        return Ok(());
+    }
+    let column = |f: fn(&DeliveryOutcome) -> &String| -> Vec<&str> {
+        outcomes.iter().map(|o| f(o).as_str()).collect()
+    };
+    let ids = column(|o| &o.event_id);
+    let triggers = column(|o| &o.trigger_name);
+    let requests = column(|o| &o.request);
+    let responses = column(|o| &o.response);
+    let statuses: Vec<i32> = outcomes.iter().map(|o| o.status).collect();
+    let delivered: Vec<bool> = outcomes.iter().map(|o| o.delivered).collect();
+    let dead: Vec<bool> = outcomes.iter().map(|o| o.dead).collect();
+    let retry_in: Vec<Option<f64>> = outcomes.iter().map(|o| o.retry_in).collect();
     let client = source.pool.get().await?;
+    let statement = client.prepare_cached(RECORD_SQL).await?;
     client
         .execute(
-            RECORD_SQL,
+            &statement,
             &[
-                &event.id,
-                &trigger.name,
-                &outcome.status(),
-                &request_log.to_string(),
-                &outcome.log_json().to_string(),
-                &delivered,
-                &dead,
-                &retry_in,
+                &ids, &triggers, &statuses, &requests, &responses, &delivered, &dead, &retry_in,
             ],
         )
         .await?;
-    Ok(delivered)
+    Ok(())
 }
 
-/// Claims and delivers one batch; returns how many events were claimed.
+/// Claims and delivers one batch, recording outcomes in groups as calls finish; returns how
+/// many events were claimed. Returns once every call of the batch is recorded (or its record
+/// failed: those events stay locked and are reclaimed later, delivered again, never lost).
 pub async fn process_batch(
     source: &SourceEvents,
     options: &WorkerOptions,
@@ -200,16 +256,29 @@ pub async fn process_batch(
     }
     let events = claim(source, options).await?;
     let count = events.len();
-    let results: Vec<Result<bool, EventsError>> = futures_util::stream::iter(events)
-        .map(|event| deliver(source, http, event))
-        .buffer_unordered(options.http_concurrency.max(1))
-        .collect()
-        .await;
-    for result in results {
-        if let Err(error) = result {
-            // The event stays locked and is reclaimed later: delivered again, never lost.
-            tracing::warn!(source = %source.source, %error, "could not record an event delivery");
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+    let calls = async move {
+        futures_util::stream::iter(events)
+            .map(|event| deliver(source, http, event))
+            .buffer_unordered(options.http_concurrency.max(1))
+            .for_each(|outcome| {
+                if let Some(outcome) = outcome {
+                    // The receiver lives until this stream ends and the sender drops.
+                    let _ = sender.send(outcome);
+                }
+                std::future::ready(())
+            })
+            .await;
+    };
+    let records = async {
+        let mut group = Vec::with_capacity(RECORD_GROUP);
+        while receiver.recv_many(&mut group, RECORD_GROUP).await > 0 {
+            if let Err(error) = record(source, &group).await {
+                tracing::warn!(source = %source.source, %error, events = group.len(), "could not record event deliveries");
+            }
+            group.clear();
         }
-    }
+    };
+    tokio::join!(calls, records);
     Ok(count)
 }

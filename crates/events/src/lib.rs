@@ -26,7 +26,9 @@ pub mod scheduled_api;
 pub mod transform;
 pub mod webhook;
 
-pub use capture::{install_capture, remove_capture, validate_trigger_name};
+pub use capture::{
+    PayloadColumns, capture_is_current, install_capture, remove_capture, validate_trigger_name,
+};
 pub use catalog::{has_event_log, install_event_log, remove_event_log};
 pub use config::{EventsConfig, SourceEvents, TriggerDelivery, WorkerOptions};
 pub use error::EventsError;

@@ -180,23 +180,51 @@ fn record_sql(table: &str, log_table: &str) -> String {
     )
 }
 
-/// One pass: write cron occurrences, then deliver due cron and one-off events. Returns the
-/// number of events claimed.
+/// When the next pending cron or one-off event falls due (its time, its retry, or its lock's
+/// expiry), in seconds from now; NULL when nothing is pending.
+const NEXT_DUE_SQL: &str = r#"
+SELECT extract(epoch FROM min(due) - now())::float8 FROM (
+  SELECT CASE WHEN status = 'locked' THEN next_retry_at
+              ELSE greatest(scheduled_time, coalesce(next_retry_at, scheduled_time)) END AS due
+  FROM hdb_catalog.hdb_scheduled_events WHERE status IN ('scheduled', 'locked')
+  UNION ALL
+  SELECT CASE WHEN status = 'locked' THEN next_retry_at
+              ELSE greatest(scheduled_time, coalesce(next_retry_at, scheduled_time)) END
+  FROM hdb_catalog.hdb_cron_events
+  WHERE status IN ('scheduled', 'locked') AND trigger_name = ANY($1::text[])
+) pending
+"#;
+
+/// What a pass did.
+#[derive(Debug, Clone, Copy)]
+pub struct Tick {
+    /// Events claimed (and delivered).
+    pub claimed: usize,
+    /// Seconds until the next pending event is due, when fewer than a batch were claimed
+    /// (`None`: nothing pending, or a full batch was claimed and the worker goes on at once).
+    pub next_due: Option<f64>,
+}
+
+/// One pass: write cron occurrences, then deliver due cron and one-off events. `config_changed`
+/// also drops the pending occurrences of cron triggers no longer in the metadata.
 pub async fn tick(
     config: &ScheduledConfig,
     options: &WorkerOptions,
     http: &reqwest::Client,
-) -> Result<usize, EventsError> {
+    config_changed: bool,
+) -> Result<Tick, EventsError> {
     let client = config.pool.get().await?;
     // Occurrences of cron triggers that left the metadata are not delivered.
     let known: Vec<&str> = config.cron.keys().map(String::as_str).collect();
-    client
-        .execute(
-            "DELETE FROM hdb_catalog.hdb_cron_events \
-             WHERE status = 'scheduled' AND trigger_name <> ALL($1::text[])",
-            &[&known],
-        )
-        .await?;
+    if config_changed {
+        client
+            .execute(
+                "DELETE FROM hdb_catalog.hdb_cron_events \
+                 WHERE status = 'scheduled' AND trigger_name <> ALL($1::text[])",
+                &[&known],
+            )
+            .await?;
+    }
     for cron in config.cron.values() {
         let s = &cron.schedule;
         client
@@ -255,7 +283,13 @@ pub async fn tick(
     }
     claimed += events.len();
     deliver_all(config, options, http, events, "hdb_scheduled_events").await;
-    Ok(claimed)
+    let next_due = if (claimed as i64) < options.batch_size {
+        let row = client.query_one(NEXT_DUE_SQL, &[&known]).await?;
+        row.try_get::<_, Option<f64>>(0)?
+    } else {
+        None
+    };
+    Ok(Tick { claimed, next_due })
 }
 
 struct ScheduledRow {

@@ -122,7 +122,7 @@ impl AppState {
         for inconsistency in &cache.inconsistencies {
             tracing::warn!(object = %inconsistency.object, reason = %inconsistency.reason, "inconsistent metadata");
         }
-        crate::events::install_all(&cache).await;
+        crate::events::install_all(&cache, config.stringify_numeric_types).await;
         let events = graft_events::EventsRuntime::start(events_options);
         events.update(crate::events::events_config(&cache, &metadata_pool));
         Ok(AppState {

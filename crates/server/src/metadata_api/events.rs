@@ -11,7 +11,8 @@
 use super::args::{parse_args, source_of, table_of};
 use super::{Working, success};
 use crate::error::ApiError;
-use crate::events::{events_error, source_triggers, sync_source};
+use crate::events::{events_error, source_captures, sync_source};
+use graft_catalog::DbCatalog;
 use graft_events::event_api::{self, RedeliverOutcome};
 use graft_metadata::{
     EventRetryConf, EventTrigger, EventTriggerDefinition, Extra, HeaderConf, Metadata,
@@ -19,6 +20,7 @@ use graft_metadata::{
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 
 #[derive(Deserialize)]
 struct CreateArgs {
@@ -133,7 +135,12 @@ pub async fn create(working: &mut Working<'_>, args: &Value) -> Result<Value, Ap
     graft_events::install_event_log(&*transaction)
         .await
         .map_err(events_error)?;
-    graft_events::install_capture(&*transaction, &table, &trigger)
+    let columns = crate::events::payload_columns(
+        working.catalogs.get(&source),
+        &table,
+        working.state.config.stringify_numeric_types,
+    );
+    graft_events::install_capture(&*transaction, &table, &trigger, &columns)
         .await
         .map_err(events_error)?;
     transaction
@@ -185,6 +192,69 @@ fn check_columns(
         }
     }
     Ok(())
+}
+
+/// Every column an event trigger names, in its operations' `columns` and `payload` (`*`
+/// names none: it follows the table).
+fn named_columns(trigger: &EventTrigger) -> impl Iterator<Item = &String> {
+    let definition = &trigger.definition;
+    [&definition.insert, &definition.update, &definition.delete]
+        .into_iter()
+        .flatten()
+        .flat_map(|spec| std::iter::once(&spec.columns).chain(spec.payload.iter()))
+        .flat_map(|columns| match columns {
+            graft_metadata::Columns::List(list) => list.as_slice(),
+            graft_metadata::Columns::All => &[],
+        })
+}
+
+/// After `run_sql` (renames already followed): an event trigger naming a column its table no
+/// longer has depends on it, as in Hasura: a `dependency-error`, or with `cascade` the
+/// trigger is dropped (its capture and pending events go when the request commits). Returns
+/// whether the metadata changed.
+pub fn check_trigger_columns(
+    metadata: &mut Metadata,
+    source: &str,
+    catalog: &DbCatalog,
+    cascade: bool,
+) -> Result<bool, ApiError> {
+    let Some(meta) = metadata.source_mut(source) else {
+        return Ok(false);
+    };
+    let mut changed = false;
+    for entry in &mut meta.tables {
+        let name =
+            graft_catalog::QualifiedName::new(entry.table.schema.clone(), entry.table.name.clone());
+        let Some(db_table) = catalog.table(&name) else {
+            continue;
+        };
+        let broken: Vec<String> = entry
+            .event_triggers
+            .iter()
+            .filter(|t| named_columns(t).any(|c| db_table.column(c).is_none()))
+            .map(|t| t.name.clone())
+            .collect();
+        if broken.is_empty() {
+            continue;
+        }
+        if !cascade {
+            let names: Vec<String> = broken
+                .iter()
+                .map(|t| format!("event-trigger {}.{t} in source \"{source}\"", entry.table))
+                .collect();
+            return Err(ApiError::new(
+                "dependency-error",
+                format!(
+                    "cannot drop due to the following dependent objects: {}",
+                    names.join(", ")
+                ),
+            )
+            .at("$.args"));
+        }
+        entry.event_triggers.retain(|t| !broken.contains(&t.name));
+        changed = true;
+    }
+    Ok(changed)
 }
 
 #[derive(Deserialize)]
@@ -364,15 +434,26 @@ pub async fn event_by_id(working: &mut Working<'_>, args: &Value) -> Result<Valu
 }
 
 /// Applies the request's event-trigger changes to every source database whose pool exists
-/// (a source added in this request gets its triggers when graft next starts or reloads).
-pub async fn sync_captures(working: &Working<'_>, old: &Metadata) -> Result<(), ApiError> {
+/// (a source added in this request gets its triggers when graft next starts or reloads):
+/// changed definitions, and changed column types (`run_sql`) that change the payload's form.
+pub async fn sync_captures(
+    working: &Working<'_>,
+    old: &Metadata,
+    old_catalogs: &HashMap<String, DbCatalog>,
+) -> Result<(), ApiError> {
     let cache = working.state.current();
+    let stringify = working.state.config.stringify_numeric_types;
     for source in &working.metadata.sources {
         let Some(pool) = cache.pools.get(&source.name) else {
             continue;
         };
-        let before = source_triggers(old, &source.name);
-        let after = source_triggers(&working.metadata, &source.name);
+        let before = source_captures(old, old_catalogs, &source.name, stringify);
+        let after = source_captures(
+            &working.metadata,
+            &working.catalogs,
+            &source.name,
+            stringify,
+        );
         sync_source(pool, &before, &after)
             .await
             .map_err(events_error)?;

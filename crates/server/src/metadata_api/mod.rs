@@ -153,8 +153,10 @@ pub async fn handle(
         reload: false,
     };
     let result = dispatch(&mut working, session, api, &body).await?;
+    if working.dirty || working.reload {
+        events::sync_captures(&working, &cache.metadata, &cache.catalogs).await?;
+    }
     if working.dirty {
-        events::sync_captures(&working, &cache.metadata).await?;
         working
             .state
             .commit(working.metadata, working.base_version)

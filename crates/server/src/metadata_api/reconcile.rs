@@ -333,6 +333,22 @@ impl RenameColumn<'_> {
                 rename_list(&mut p.permission.columns);
                 rename_map_key(&mut p.permission.set, self.from, self.to);
             }
+            for trigger in &mut entry.event_triggers {
+                let definition = &mut trigger.definition;
+                for spec in [
+                    &mut definition.insert,
+                    &mut definition.update,
+                    &mut definition.delete,
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    rename_list(&mut spec.columns);
+                    if let Some(payload) = &mut spec.payload {
+                        rename_list(payload);
+                    }
+                }
+            }
             if let Some(configuration) = &mut entry.configuration {
                 rename_map_key(&mut configuration.column_config, self.from, self.to);
                 rename_map_key(&mut configuration.custom_column_names, self.from, self.to);

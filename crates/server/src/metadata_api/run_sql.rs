@@ -130,6 +130,7 @@ fn apply_catalog_change(
         });
         changed |= meta.tables.len() != count;
     }
+    changed |= super::events::check_trigger_columns(&mut working.metadata, source, &new, cascade)?;
     if old != new {
         // Even when the metadata is unchanged, the schema must be rebuilt from the new catalog.
         working.reload = true;

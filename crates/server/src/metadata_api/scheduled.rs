@@ -105,6 +105,7 @@ pub async fn create_event(working: &mut Working<'_>, args: &Value) -> Result<Val
     )
     .await
     .map_err(|e| events_error(e).at("$.args"))?;
+    working.state.events.wake_scheduled();
     Ok(json!({"message": "success", "event_id": id}))
 }
 
