@@ -327,6 +327,20 @@ QUERIES: list[Query] = [
         count_pgl=lambda d: len(d["allInvoices"]["nodes"]),
     ),
     Query(
+        name="invoices_admin_same_rows",
+        about="as admin, the rows employee 4 sees, by a where on the same relationship: the "
+        "baseline for the role's permission overhead",
+        graft=INVOICES_GRAFT.replace(
+            "order_by: {InvoiceId: asc}",
+            "where: {Customer: {SupportRepId: {_eq: 4}}}, order_by: {InvoiceId: asc}",
+        ),
+        pgl="""query Invoices { allInvoices(orderBy: INVOICE_ID_ASC, filter: {customerByCustomerId: {supportRepId: {equalTo: 4}}}) { nodes { invoiceId invoiceDate total customerByCustomerId { email } } } }""",
+        graft_headers=ADMIN_HEADERS,
+        truth_sql="""select count(*) from "Invoice" i join "Customer" c using ("CustomerId") where c."SupportRepId" = 4""",
+        count_graft=lambda d: len(d["Invoice"]),
+        count_pgl=lambda d: len(d["allInvoices"]["nodes"]),
+    ),
+    Query(
         name="invoices_employee",
         about="the same query as employee 4 (row filter through a relationship: Customer.SupportRepId = 4)",
         graft=INVOICES_GRAFT,

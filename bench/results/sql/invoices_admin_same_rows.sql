@@ -1,0 +1,4 @@
+-- graft's statement for `invoices_admin_same_rows`, as PostgreSQL logged it
+SELECT json_build_object('Invoice', (SELECT coalesce(json_agg("_s4"."json" ORDER BY "_s4"."ob0" ASC), '[]') AS "json" FROM (SELECT json_build_object('InvoiceId', "_t0"."InvoiceId", 'InvoiceDate', "_t0"."InvoiceDate", 'Total', "_t0"."Total", 'Customer', "_rel2"."json") AS "json", "_t0"."InvoiceId" AS "ob0" FROM "public"."Invoice" AS "_t0" LEFT JOIN LATERAL (SELECT json_build_object('Email', "_t1"."Email") AS "json" FROM "public"."Customer" AS "_t1" WHERE ("_t0"."CustomerId" = "_t1"."CustomerId") LIMIT 1) AS "_rel2" ON true WHERE EXISTS (SELECT 1 AS "one" FROM "public"."Customer" AS "_t3" WHERE (("_t0"."CustomerId" = "_t3"."CustomerId") AND ("_t3"."SupportRepId" = $2::"pg_catalog"."int4"))) ORDER BY "ob0" ASC) AS "_s4")) AS "data"
+-- $1: {}
+-- $2: 4
