@@ -3,19 +3,14 @@
 //! tracked tables and their rows are still there. Also: secrets never reach `--help` or logs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::free_port;
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const SECRET: &str = "s3cr3t-never-printed-42";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn start(data_dir: &std::path::Path, port: u16, log: &std::path::Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_graft"))
@@ -37,19 +32,13 @@ fn start(data_dir: &std::path::Path, port: u16, log: &std::path::Path) -> Child 
 }
 
 async fn wait_healthy(client: &reqwest::Client, port: u16) {
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(90) {
-        if let Ok(r) = client
-            .get(format!("http://127.0.0.1:{port}/healthz"))
-            .send()
-            .await
-            && r.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("graft did not become healthy");
+    common::wait_healthy(
+        client,
+        &format!("http://127.0.0.1:{port}"),
+        Duration::from_secs(90),
+        Duration::from_millis(200),
+    )
+    .await;
 }
 
 async fn post(client: &reqwest::Client, port: u16, path: &str, body: Value) -> (u16, Value) {

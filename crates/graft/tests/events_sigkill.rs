@@ -6,8 +6,11 @@
 //! worker task instead of killing a process.)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use axum::extract::State;
 use axum::http::StatusCode;
+use common::free_port;
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::process::{Child, Command, Stdio};
@@ -58,14 +61,6 @@ async fn start_receiver() -> (String, Calls) {
     let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (url, calls)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A `graft serve` process on `database_url` with a fast event worker.

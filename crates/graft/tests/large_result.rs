@@ -4,6 +4,8 @@
 //! by `format!` (`graft_execute::query_json_bytes_cached`, the server's `JsonBody`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use serde_json::json;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -40,11 +42,7 @@ async fn a_result_over_100_mb_is_held_once() {
     let cluster = graft_pgtemp::Cluster::temporary().await.unwrap();
     cluster.create_database("large").await.unwrap();
     let url = cluster.url("large");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_graft"))
         .args(["serve", "--server-host", "127.0.0.1", "--server-port"])
         .arg(port.to_string())

@@ -4,6 +4,9 @@
 //! is in the database. A restarted graft then accepts the same rows.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::free_port;
 use graft_pgtemp::Cluster;
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
@@ -11,14 +14,6 @@ use std::time::{Duration, Instant};
 
 /// graft's connections carry this name, so the test can find graft's backends.
 const APPLICATION: &str = "graft_crash_test";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn start(database_url: &str, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_graft"))
@@ -38,19 +33,13 @@ fn start(database_url: &str, port: u16) -> Child {
 }
 
 async fn wait_healthy(client: &reqwest::Client, port: u16) {
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(60) {
-        if let Ok(r) = client
-            .get(format!("http://127.0.0.1:{port}/healthz"))
-            .send()
-            .await
-            && r.status().is_success()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("graft did not become healthy");
+    common::wait_healthy(
+        client,
+        &format!("http://127.0.0.1:{port}"),
+        Duration::from_secs(60),
+        Duration::from_millis(100),
+    )
+    .await;
 }
 
 async fn post(client: &reqwest::Client, port: u16, path: &str, body: Value) -> (u16, Value) {

@@ -2,7 +2,7 @@
 //! that becomes a field of the table's type.
 
 use crate::model::{ComputedFieldInfo, TableModel};
-use graft_catalog::{DbCatalog, QualifiedName, Volatility};
+use graft_catalog::{DbCatalog, Volatility};
 use graft_metadata::ComputedField;
 
 /// Checks the definition against the catalog; the error is Hasura's reason text.
@@ -19,20 +19,8 @@ pub fn resolve_computed_field(
         return Err("field definition conflicts with postgres column".to_string());
     }
     let function = &field.definition.function;
-    let name = QualifiedName {
-        schema: function.schema.clone(),
-        name: function.name.clone(),
-    };
-    let overloads = catalog.function_overloads(&name);
-    let [f] = overloads else {
-        return Err(if overloads.is_empty() {
-            format!("{prefix}no such function exists: \"{function}\"")
-        } else {
-            format!(
-                "{prefix}function \"{function}\" is overloaded. Overloaded functions are not supported"
-            )
-        });
-    };
+    let f = crate::function::single_overload(catalog, function)
+        .map_err(|reason| format!("{prefix}{reason}"))?;
     let cannot = |why: String| {
         format!(
             "{prefix}the computed field \"{}\" cannot be added to table \"{}\" {why}",

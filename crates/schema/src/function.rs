@@ -4,7 +4,25 @@
 
 use crate::model::FunctionModel;
 use graft_catalog::{DbCatalog, QualifiedName, Volatility};
-use graft_metadata::{ExposedAs, FunctionEntry};
+use graft_metadata::{ExposedAs, FunctionEntry, QualifiedFunction};
+
+/// The one catalog function named `function`; Hasura's reason text when there is none or several.
+pub(crate) fn single_overload<'c>(
+    catalog: &'c DbCatalog,
+    function: &QualifiedFunction,
+) -> Result<&'c graft_catalog::Function, String> {
+    let name = QualifiedName {
+        schema: function.schema.clone(),
+        name: function.name.clone(),
+    };
+    match catalog.function_overloads(&name) {
+        [single] => Ok(single),
+        [] => Err(format!("no such function exists: \"{function}\"")),
+        _ => Err(format!(
+            "function \"{function}\" is overloaded. Overloaded functions are not supported"
+        )),
+    }
+}
 
 /// Checks `entry` against the catalog; the error is Hasura's reason text.
 pub fn resolve_function(
@@ -12,18 +30,7 @@ pub fn resolve_function(
     catalog: &DbCatalog,
 ) -> Result<FunctionModel, String> {
     let function = &entry.function;
-    let name = QualifiedName {
-        schema: function.schema.clone(),
-        name: function.name.clone(),
-    };
-    let overloads = catalog.function_overloads(&name);
-    let [f] = overloads else {
-        return Err(if overloads.is_empty() {
-            format!("no such function exists: \"{function}\"")
-        } else {
-            format!("function \"{function}\" is overloaded. Overloaded functions are not supported")
-        });
-    };
+    let f = single_overload(catalog, function)?;
     let cannot = |why: &str| {
         format!(
             "in function \"{function}\": the function \"{function}\" cannot be tracked because {why}"
