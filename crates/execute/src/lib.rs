@@ -76,6 +76,11 @@ impl AsRef<[u8]> for JsonColumn {
     }
 }
 
+/// Statements longer than this are prepared for one use and not kept: the text of a
+/// many-row `VALUES` insert (a nested insert of thousands of objects) is a one-off of a megabyte
+/// or more, and both graft and the Postgres backend would hold it for as long as it is cached.
+const STATEMENT_CACHE_MAX_TEXT: usize = 64 * 1024;
+
 /// The connection's prepared statement for `sql`, prepared now if it is new; the cache starts
 /// over beyond `STATEMENT_CACHE_LIMIT` statements.
 async fn prepare_cached(
@@ -83,6 +88,9 @@ async fn prepare_cached(
     sql: &str,
     types: &[Type],
 ) -> Result<tokio_postgres::Statement, DbError> {
+    if sql.len() > STATEMENT_CACHE_MAX_TEXT {
+        return Ok(client.prepare_typed(sql, types).await?);
+    }
     if client.statement_cache.size() > STATEMENT_CACHE_LIMIT {
         client.statement_cache.clear();
     }
@@ -113,12 +121,13 @@ pub async fn set_session_setting(
     client: &deadpool_postgres::ClientWrapper,
     session_json: &str,
 ) -> Result<(), DbError> {
-    client
-        .execute(
-            "SELECT set_config('hasura.user', $1::text, true)",
-            &[&session_json],
-        )
-        .await?;
+    let statement = prepare_cached(
+        client,
+        "SELECT set_config('hasura.user', $1::text, true)",
+        &[Type::TEXT],
+    )
+    .await?;
+    client.execute(&statement, &[&session_json]).await?;
     Ok(())
 }
 

@@ -51,6 +51,27 @@ pub fn array_literal(items: &[Value], json_elements: bool) -> String {
     out
 }
 
+/// One column of many rows as a Postgres array literal, each element the text `param_text`
+/// gives the value alone (JSON null is SQL NULL), so `unnest` yields what one parameter per
+/// value would have.
+pub fn column_array_literal<'v>(
+    values: impl Iterator<Item = &'v Value>,
+    format: ParamFormat,
+) -> String {
+    let mut out = String::from("{");
+    for (i, value) in values.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match param_text(value, format) {
+            None => out.push_str("NULL"),
+            Some(text) => quote_element(&mut out, &text),
+        }
+    }
+    out.push('}');
+    out
+}
+
 fn quote_element(out: &mut String, text: &str) {
     out.push('"');
     for c in text.chars() {

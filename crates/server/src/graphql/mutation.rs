@@ -28,9 +28,15 @@ pub async fn run(
             format!("could not start a transaction: {e}"),
         )
     };
-    client.batch_execute("BEGIN").await.map_err(begin)?;
-    let outcome = match graft_execute::set_session_setting(client, &session.variables_json()).await
-    {
+    let session_json = session.variables_json();
+    // Sent together (the driver pipelines requests polled at the same time, in order): one
+    // round trip to open the transaction and set `hasura.user`, not two.
+    let (began, setting) = tokio::join!(
+        client.batch_execute("BEGIN"),
+        graft_execute::set_session_setting(client, &session_json)
+    );
+    began.map_err(begin)?;
+    let outcome = match setting {
         Ok(()) => run_all(state, session, client, &statements).await,
         Err(e) => Err(GraphqlError::new(
             "unexpected",

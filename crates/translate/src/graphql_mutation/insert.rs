@@ -2,8 +2,12 @@
 //! through relationships included, as chained data-modifying CTEs (see the module above).
 //!
 //! A level (the objects of one table that share a parent) without nested data is one INSERT of
-//! all its rows; columns an object leaves out take `DEFAULT`. A level with nested data gets one
-//! INSERT per object, so that each nested row reads its own parent's key.
+//! all its rows. When its objects all give the same columns, the rows arrive as one array per
+//! column (`INSERT ... SELECT ... FROM unnest($2::int4[], $3::text[])`, see `column_arrays`):
+//! the statement text is the same for 2 rows or 10,000, so it is prepared once, and the row count
+//! is not bounded by Postgres's 65,535 parameters. Otherwise it is `VALUES`, where columns an
+//! object leaves out take `DEFAULT`. A level with nested data gets one INSERT per object, so
+//! that each nested row reads its own parent's key.
 //!
 //! Linking reads the parent's key from its CTE. When an upsert leaves an existing row alone
 //! (`update_columns: []`, or a `where` that does not match) its CTE is empty; children still
@@ -14,16 +18,18 @@ use super::query_parts::filter;
 use super::visible;
 use super::{MutationContext, StatementBuilder, session_variables_of};
 use crate::PreparedSql;
-use crate::boolexp::{self, Scope, cast, column, table_name, type_name};
+use crate::boolexp::{self, Scope, cast, column, format_of, is_postgis, table_name, type_name};
 use crate::graphql::GraphqlError;
 use crate::ir;
+use crate::value::{ParamFormat, column_array_literal};
 use graft_gql::{Field, MutationFieldKind};
 use graft_schema::boolexp::is_session_variable;
 use graft_schema::{
     BoolExp, ColumnInfo, InsertPermissionInfo, Relationship, RelationshipKind, TableModel,
 };
 use graft_sql::ast::{
-    self, Case, ColumnName, Expr, From, Insert, InsertSource, OnConflict, Op, Select, Statement,
+    self, Case, ColumnAlias, ColumnName, Expr, From, FromColumn, FunctionCall, FunctionName,
+    Insert, InsertSource, OnConflict, Op, Select, Statement,
     TableAlias, TypeName,
 };
 use indexmap::IndexMap;
@@ -174,10 +180,16 @@ impl<'a> Inserter<'_, 'a> {
             .iter()
             .any(|i| !i.before.is_empty() || !i.after.is_empty());
         if !(nested || need_rows && conflict.is_some()) {
-            let mut rows = Vec::with_capacity(inputs.len());
-            for input in &inputs {
-                rows.push(self.values(table, input, links, &[], &presets));
-            }
+            let rows = match self.column_arrays(&inputs, links, &presets, table) {
+                Some(arrays) => arrays,
+                None => {
+                    let mut rows = Vec::with_capacity(inputs.len());
+                    for input in &inputs {
+                        rows.push(self.values(table, input, links, &[], &presets));
+                    }
+                    values_rows(table, rows)
+                }
+            };
             let cte = self.insert_cte(table, permission, rows, conflict.as_ref());
             return Ok(inputs
                 .iter()
@@ -214,7 +226,8 @@ impl<'a> Inserter<'_, 'a> {
                     key,
                 })
             });
-            let cte = self.insert_cte(table, permission, vec![row], conflict.as_ref());
+            let rows = values_rows(table, vec![row]);
+            let cte = self.insert_cte(table, permission, rows, conflict.as_ref());
             let me = RowRef { cte, existing };
             for (relationship, data, path) in &input.after {
                 let child_links: Vec<(String, Expr)> = relationship
@@ -296,6 +309,94 @@ impl<'a> Inserter<'_, 'a> {
         row.into_iter().collect()
     }
 
+    /// The rows of a level as one array parameter per column, when every object gives the same
+    /// columns (the usual bulk insert) and there are at least two: `SELECT "_v"."a", "_v"."b",
+    /// <preset>, <link> FROM unnest($2::int4[], $3::text[]) AS "_v"("a", "b")`. Presets and
+    /// parent links are the same for every row, so they are written once. `None` where `VALUES`
+    /// is needed: objects that differ in their columns (the missing ones take `DEFAULT`), array
+    /// columns (unnest would flatten them) and PostGIS columns (GeoJSON is converted per value).
+    fn column_arrays(
+        &mut self,
+        inputs: &[ObjectInput<'_, '_>],
+        links: &[(String, Expr)],
+        presets: &[(String, Preset)],
+        table: &TableModel,
+    ) -> Option<InsertRows> {
+        let (first, rest) = inputs.split_first()?;
+        if rest.is_empty() || first.columns.is_empty() {
+            return None;
+        }
+        let names = sorted_column_names(first);
+        if rest.iter().any(|input| sorted_column_names(input) != names) {
+            return None;
+        }
+        let decided_elsewhere = |name: &str| {
+            links.iter().any(|(l, _)| l == name) || presets.iter().any(|(p, _)| p == name)
+        };
+        let array_columns: Vec<&ColumnInfo> = first
+            .columns
+            .iter()
+            .map(|(column, _)| *column)
+            .filter(|column| !decided_elsewhere(&column.name))
+            .collect();
+        if array_columns
+            .iter()
+            .any(|c| is_postgis(&c.pg_type) || format_of(&c.pg_type) == ParamFormat::Array)
+        {
+            return None;
+        }
+        let alias = self.builder.sql.aliases.next_prefixed("v");
+        let mut columns = Vec::new();
+        let mut items = Vec::new();
+        let mut arrays = Vec::with_capacity(array_columns.len());
+        for info in &array_columns {
+            let values = inputs.iter().map(|input| {
+                input
+                    .columns
+                    .iter()
+                    .find(|(c, _)| c.name == info.name)
+                    .map_or(&Value::Null, |(_, v)| *v)
+            });
+            let literal = column_array_literal(values, format_of(&info.pg_type));
+            let param = self.builder.sql.params.push(Some(literal));
+            arrays.push(cast(param, type_name(&info.pg_type).array()));
+            items.push((column(&alias, &info.name), ColumnAlias::new(&info.name)));
+            columns.push(info.name.clone());
+        }
+        for (name, value) in links {
+            columns.push(name.clone());
+            items.push((value.clone(), ColumnAlias::new(name)));
+        }
+        for (name, preset) in presets {
+            if let Some(column) = table.column(name) {
+                let value = self.preset_value(preset, column);
+                columns.push(name.clone());
+                items.push((value, ColumnAlias::new(name)));
+            }
+        }
+        let from = From::Function {
+            call: FunctionCall::new(FunctionName::Builtin("unnest"), arrays),
+            with_ordinality: false,
+            alias,
+            columns: array_columns
+                .iter()
+                .map(|c| FromColumn {
+                    name: ColumnName::new(&c.name),
+                    ty: None,
+                })
+                .collect(),
+            lateral: false,
+        };
+        let select = Select {
+            from: Some(from),
+            ..Select::new(items)
+        };
+        Some(InsertRows {
+            columns,
+            source: InsertSource::Select(Box::new(select)),
+        })
+    }
+
     fn preset_value(&mut self, preset: &Preset, column: &ColumnInfo) -> Expr {
         match preset {
             Preset::Literal(value) => self.builder.sql.column_literal(value, &column.pg_type),
@@ -312,35 +413,10 @@ impl<'a> Inserter<'_, 'a> {
         &mut self,
         table: &TableModel,
         permission: Option<&InsertPermissionInfo>,
-        rows: Vec<Vec<(String, Expr)>>,
+        rows: InsertRows,
         conflict: Option<&Conflict>,
     ) -> TableAlias {
-        let mut columns: Vec<String> = Vec::new();
-        for row in &rows {
-            for (name, _) in row {
-                if !columns.contains(name) {
-                    columns.push(name.clone());
-                }
-            }
-        }
-        if columns.is_empty() {
-            // `VALUES ()` does not exist: rows without values insert DEFAULT into one column.
-            if let Some(first) = table.columns.keys().next() {
-                columns.push(first.clone());
-            }
-        }
-        let values = rows
-            .into_iter()
-            .map(|row| {
-                columns
-                    .iter()
-                    .map(|name| match row.iter().find(|(n, _)| n == name) {
-                        Some((_, value)) => ast::InsertValue::Expr(value.clone()),
-                        None => ast::InsertValue::Default,
-                    })
-                    .collect()
-            })
-            .collect();
+        let InsertRows { columns, source } = rows;
         let alias = self.builder.sql.aliases.next_alias();
         let scope = Scope::root(&alias);
         let on_conflict = conflict.map(|c| self.on_conflict_clause(table, c, &scope));
@@ -379,7 +455,7 @@ impl<'a> Inserter<'_, 'a> {
             table: table_name(&table.name),
             alias: Some(alias),
             columns: columns.iter().map(ColumnName::new).collect(),
-            source: InsertSource::Values(values),
+            source,
             on_conflict,
             returning: Some(returning_list(check)),
         };
@@ -587,6 +663,52 @@ impl RowRef {
             "coalesce",
             vec![written, Expr::ScalarSubquery(Box::new(found))],
         )
+    }
+}
+
+fn sorted_column_names<'t>(input: &ObjectInput<'t, '_>) -> Vec<&'t str> {
+    let mut names: Vec<&str> = input.columns.iter().map(|(c, _)| c.name.as_str()).collect();
+    names.sort_unstable();
+    names
+}
+
+/// The columns an INSERT names and where their rows come from.
+struct InsertRows {
+    columns: Vec<String>,
+    source: InsertSource,
+}
+
+/// `VALUES` rows: every column any row gives, `DEFAULT` where a row leaves it out.
+fn values_rows(table: &TableModel, rows: Vec<Vec<(String, Expr)>>) -> InsertRows {
+    let mut columns: Vec<String> = Vec::new();
+    for row in &rows {
+        for (name, _) in row {
+            if !columns.contains(name) {
+                columns.push(name.clone());
+            }
+        }
+    }
+    if columns.is_empty() {
+        // `VALUES ()` does not exist: rows without values insert DEFAULT into one column.
+        if let Some(first) = table.columns.keys().next() {
+            columns.push(first.clone());
+        }
+    }
+    let values = rows
+        .into_iter()
+        .map(|mut row| {
+            columns
+                .iter()
+                .map(|name| match row.iter().position(|(n, _)| n == name) {
+                    Some(at) => ast::InsertValue::Expr(row.swap_remove(at).1),
+                    None => ast::InsertValue::Default,
+                })
+                .collect()
+        })
+        .collect();
+    InsertRows {
+        columns,
+        source: InsertSource::Values(values),
     }
 }
 
