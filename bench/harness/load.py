@@ -75,14 +75,28 @@ def run_wrk(wrk: str, url: str, script: Path, connections: int, seconds: float) 
                   requests=result["requests"], failed=failed)
 
 
+# Linux limits one command-line argument to 128 KiB; pgbench's -D takes one per variable.
+INLINE_ABOVE = 8_000
+
+
 def pgbench_script(sql: str, params: list[str | None]) -> tuple[str, list[str]]:
     """graft's statement as a pgbench script: `$n` becomes the pgbench variable `:pn`, which
     pgbench -M prepared sends as bind parameter n, so the server sees graft's exact text and
-    values. Returns the script and the `-D` definitions."""
+    values. A value too long for a command-line argument (the objects of a 10,000-row insert) is
+    written into the text as a quoted literal instead: the statement is still prepared once per
+    connection. Returns the script and the `-D` definitions."""
     if any(value is None for value in params):
         raise LoadError("a NULL bind parameter cannot be passed to pgbench")
-    script = re.sub(r"\$(\d+)\b", lambda m: f":p{m.group(1)}", sql).rstrip().rstrip(";") + ";\n"
-    defines = [f"p{i}={value}" for i, value in enumerate(params, start=1)]
+
+    def parameter(match: re.Match) -> str:
+        value = params[int(match.group(1)) - 1]
+        if value is not None and len(value) > INLINE_ABOVE:
+            return "'" + value.replace("'", "''") + "'"
+        return f":p{match.group(1)}"
+
+    script = re.sub(r"\$(\d+)\b", parameter, sql).rstrip().rstrip(";") + ";\n"
+    defines = [f"p{i}={value}" for i, value in enumerate(params, start=1)
+               if value is not None and len(value) <= INLINE_ABOVE]
     return script, defines
 
 

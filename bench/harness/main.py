@@ -1,7 +1,7 @@
 """bench/run: one benchmark run, from an empty machine state to the tables in bench/README.md.
 
 Order of a run: install what is missing (wrk, the npm peers) -> build graft -> throwaway
-PostgreSQL with Chinook -> start graft (Hasura's replace_metadata.json) and PostGraphile v4/v5
+PostgreSQL with Chinook and the generated schema -> start graft (Hasura's replace_metadata.json) and PostGraphile v4/v5
 -> capture the exact SQL graft sends for each query (log_statement = all, one request each) ->
 check every candidate's response against a count taken from the database -> timed points,
 candidates interleaved -> results JSON + README tables. Everything started is stopped at the end.
@@ -21,15 +21,21 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from . import load, peers, report
+from . import generated, load, peers, report
 from .pg import Cluster, PgError
-from .queries import QUERIES, Query
+from .queries import QUERIES, Query, pgl_variables, with_inserts
+
+# pgbench scripts by (candidate, query): the script text and its `-D` definitions.
+Scripts = dict[tuple[str, str], tuple[str, list[str]]]
+
+# wrk gives up on a request after 10 s; a check waits longer, to say how long an answer takes.
+CHECK_TIMEOUT_S = 120
 
 CHINOOK = peers.REPO_DIR.parent / "shared" / "bench" / "chinook" / "hasura-ci"
 RESULTS_DIR = peers.BENCH_DIR / "results"
-ALL_CANDIDATES = ["graft", "pgbench", "pgv4", "pgv5"]
-LABELS = {"graft": "graft", "pgbench": "pgbench (graft's SQL)", "pgv4": "PostGraphile v4",
-          "pgv5": "PostGraphile v5"}
+ALL_CANDIDATES = ["graft", "pgbench", "pgbench_insert", "pgv4", "pgv5"]
+LABELS = {"graft": "graft", "pgbench": "pgbench (graft's SQL)", "pgbench_insert": "pgbench (plain INSERT)",
+          "pgv4": "PostGraphile v4", "pgv5": "PostGraphile v5"}
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -40,7 +46,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--connections", default="1,16,64", help="connection counts (1,16,64)")
     parser.add_argument("--queries", default="", help="comma-separated query names (default: all)")
     parser.add_argument("--candidates", default=",".join(ALL_CANDIDATES),
-                        help="comma-separated subset of graft,pgbench,pgv4,pgv5 (all)")
+                        help="comma-separated subset of graft,pgbench,pgbench_insert,pgv4,pgv5 (all)")
+    parser.add_argument("--scale", type=int, default=1,
+                        help="size of the generated schema: 1,000 authors, 10,000 articles and 50,000 "
+                        "comments per unit (1)")
     parser.add_argument("--pool-size", type=int, default=50,
                         help="PostgreSQL pool size of graft and PostGraphile (50)")
     parser.add_argument("--pgl-workers", type=int, default=1,
@@ -79,8 +88,9 @@ def check_response(query: Query, flavor: str, status: int, body: bytes, truth: i
 
 
 def request_body(query: Query, flavor: str) -> bytes:
-    text = query.graft if flavor == "graft" else query.pgl
-    return json.dumps({"query": text, "variables": query.variables}).encode()
+    if flavor == "graft":
+        return json.dumps({"query": query.graft, "variables": query.variables}).encode()
+    return json.dumps({"query": query.pgl, "variables": pgl_variables(query)}).encode()
 
 
 def headers_for(query: Query, flavor: str) -> dict[str, str]:
@@ -101,9 +111,10 @@ def run(args: argparse.Namespace) -> int:
     if args.render:
         return render_only(args)
     started = time.monotonic()
-    queries = [q for q in QUERIES if not args.queries or q.name in args.queries.split(",")]
+    every_query = with_inserts(QUERIES, generated.insert_author(args.scale))
+    queries = [q for q in every_query if not args.queries or q.name in args.queries.split(",")]
     if args.list or not queries:
-        for query in QUERIES:
+        for query in every_query:
             print(f"{query.name:24} {query.about}")
         return 0 if args.list else 2
     levels = [int(c) for c in args.connections.split(",")]
@@ -124,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
         if problem:
             unavailable["graft"] = problem
             unavailable["pgbench"] = "needs graft's SQL"
+    if not any(q.plain_sql for q in queries):
+        wanted = [c for c in wanted if c != "pgbench_insert"]
     for name in ("pgv4", "pgv5"):
         if name in wanted and name not in unavailable:
             problem = peers.ensure_npm_peer(name)
@@ -138,6 +151,11 @@ def run(args: argparse.Namespace) -> int:
         peers.log(f"starting PostgreSQL on 127.0.0.1:{cluster.port} and loading Chinook")
         cluster.start()
         cluster.load_gzipped_sql(CHINOOK / "dump.sql.gz")
+        peers.log(f"generating authors / articles / comments at scale {args.scale}")
+        cluster.psql(stdin=generated.schema_sql(args.scale).encode())
+        metadata_path = workdir / "replace_metadata.json"
+        metadata_path.write_text(json.dumps(generated.with_generated_tables(
+            json.loads((CHINOOK / "replace_metadata.json").read_text()))))
         truths = {q.name: int(cluster.psql(q.truth_sql).strip()) if q.truth_sql else None for q in queries}
 
         for name in ("graft", "pgv4", "pgv5"):
@@ -147,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
             peers.log(f"starting {LABELS[name]}")
             try:
                 if name == "graft":
-                    peers.start_graft(server, cluster.url, CHINOOK / "replace_metadata.json", workdir,
+                    peers.start_graft(server, cluster.url, metadata_path, workdir,
                                       args.pool_size)
                 else:
                     peers.start_postgraphile(server, cluster.url, workdir, args.pool_size, args.pgl_workers)
@@ -177,12 +195,14 @@ def run(args: argparse.Namespace) -> int:
             "load_average": {"before": load_before, "after": peers.load_average()},
             "notes": notes,
             "settings": {"duration_s": args.duration, "repeats": args.repeats, "connections": levels,
-                         "pool_size": args.pool_size, "pgl_workers": args.pgl_workers},
+                         "pool_size": args.pool_size, "pgl_workers": args.pgl_workers,
+                         "scale": args.scale},
             "unavailable": unavailable,
             "failures": failures,
             "memory_start_mib": memory_start,
             "memory_peak_mib": memory_peak,
             "queries": {q.name: q.about for q in queries},
+            "rows_per_request": {q.name: q.rows_per_request for q in queries if q.rows_per_request},
             "results": results,
         }
         RESULTS_DIR.mkdir(exist_ok=True)
@@ -208,7 +228,8 @@ def estimate_seconds(args: argparse.Namespace, queries: list[Query], levels: lis
                      candidates: list[str]) -> float:
     total = 0.0
     for query in queries:
-        count = len([c for c in candidates if c != "pgbench" or query.has_sql])
+        count = len([c for c in candidates if (c != "pgbench" or query.has_sql)
+                     and (c != "pgbench_insert" or query.plain_sql)])
         cells = len([c for c in levels if not query.max_connections or c <= query.max_connections])
         total += count * (cells * args.repeats * (max(1, round(args.duration)) + 0.3) + args.warmup + 0.3)
     return total
@@ -216,18 +237,37 @@ def estimate_seconds(args: argparse.Namespace, queries: list[Query], levels: lis
 
 def check_all(cluster: Cluster, servers: dict[str, peers.Server], queries: list[Query],
               truths: dict[str, int | None], wanted: list[str],
-              unavailable: dict[str, str]) -> tuple[dict[str, dict[str, str]], dict[str, tuple[str, list[str]]]]:
+              unavailable: dict[str, str]) -> tuple[dict[str, dict[str, str]], Scripts]:
     """Checks every (candidate, query) once and captures graft's SQL for the pgbench ceiling.
-    Returns failures[candidate][query] = reason, and statements[query] = (script, defines)."""
+    Returns failures[candidate][query] = reason, and the pgbench scripts:
+    scripts[(candidate, query)] = (script, defines), for `pgbench` and `pgbench_insert`."""
     failures: dict[str, dict[str, str]] = {name: {} for name in ALL_CANDIDATES}
-    statements: dict[str, tuple[str, list[str]]] = {}
+    statements: Scripts = {}
+    if "pgbench_insert" in wanted:
+        for query in queries:
+            if query.plain_sql:
+                script = query.plain_sql + ";\n"
+                try:
+                    load.run_pgbench(cluster.port, script, [], 1, 1)
+                    statements[("pgbench_insert", query.name)] = (script, [])
+                except load.LoadError as error:
+                    failures["pgbench_insert"][query.name] = str(error)[:300]
     sql_dir = RESULTS_DIR / "sql"
     sql_dir.mkdir(parents=True, exist_ok=True)
     for name, server in servers.items():
         for query in queries:
-            status, body = peers.post_json(server.url, request_body(query, server.flavor),
-                                           headers_for(query, server.flavor))
-            problem = check_response(query, server.flavor, status, body, truths[query.name])
+            if server.flavor == "pgl" and query.pgl_unavailable:
+                failures[name][query.name] = query.pgl_unavailable
+                continue
+            started = time.monotonic()
+            try:
+                status, body = peers.post_json(server.url, request_body(query, server.flavor),
+                                               headers_for(query, server.flavor), timeout=CHECK_TIMEOUT_S)
+                problem = check_response(query, server.flavor, status, body, truths[query.name])
+            except OSError as error:
+                problem = f"no answer after {time.monotonic() - started:.0f} s ({error})"
+            if time.monotonic() - started > 5:
+                peers.log(f"check of {name} {query.name} took {time.monotonic() - started:.1f} s")
             if problem:
                 failures[name][query.name] = problem
                 peers.log(f"check failed: {name} {query.name}: {problem}")
@@ -248,7 +288,8 @@ def check_all(cluster: Cluster, servers: dict[str, peers.Server], queries: list[
         finally:
             cluster.set_log_statements(False)
         candidates = [s for s in logged if "hdb_catalog" not in s.sql and "pg_reload_conf" not in s.sql
-                      and "ALTER SYSTEM" not in s.sql and s.sql.lstrip()[:6].upper() in ("SELECT", "WITH (", "WITH")]
+                      and "ALTER SYSTEM" not in s.sql and "set_config('hasura.user'" not in s.sql
+                      and s.sql.lstrip()[:4].upper() in ("SELE", "WITH", "INSE")]
         if len(candidates) != 1:
             failures["pgbench"][query.name] = f"expected one statement from graft, the log has {len(candidates)}"
             continue
@@ -262,13 +303,13 @@ def check_all(cluster: Cluster, servers: dict[str, peers.Server], queries: list[
         (sql_dir / f"{query.name}.sql").write_text(
             f"-- graft's statement for `{query.name}`, as PostgreSQL logged it\n{statement.sql.strip()}\n"
             + "".join(f"-- ${i}: {value}\n" for i, value in enumerate(statement.params, start=1)))
-        statements[query.name] = (script, defines)
+        statements[("pgbench", query.name)] = (script, defines)
     return failures, statements
 
 
 def measure(args: argparse.Namespace, wrk: str | None, cluster: Cluster, servers: dict[str, peers.Server],
             queries: list[Query], levels: list[int], failures: dict[str, dict[str, str]],
-            statements: dict[str, tuple[str, list[str]]], workdir: Path) -> dict:
+            statements: Scripts, workdir: Path) -> dict:
     scripts_dir = workdir / "wrk"
     scripts_dir.mkdir(exist_ok=True)
     results: dict = {}
@@ -281,10 +322,11 @@ def measure(args: argparse.Namespace, wrk: str | None, cluster: Cluster, servers
                                            headers_for(query, server.flavor))
             runners[name] = (lambda c, s, server=server, script=script:
                              load.run_wrk(wrk, server.url, script, c, s))
-        if query.name in statements:
-            script_text, defines = statements[query.name]
-            runners["pgbench"] = (lambda c, s, script_text=script_text, defines=defines:
-                                  load.run_pgbench(cluster.port, script_text, defines, c, s))
+        for name in ("pgbench", "pgbench_insert"):
+            if (name, query.name) in statements:
+                script_text, defines = statements[(name, query.name)]
+                runners[name] = (lambda c, s, script_text=script_text, defines=defines:
+                                 load.run_pgbench(cluster.port, script_text, defines, c, s))
         if not runners:
             continue
         for name, runner in list(runners.items()):

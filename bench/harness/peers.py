@@ -265,7 +265,9 @@ def start_postgraphile(server: Server, database_url: str, workdir: Path, pool_si
         args = ["node", str(directory / "node_modules" / "postgraphile" / "cli.js"),
                 "-c", database_url, "-s", "public", "--host", "127.0.0.1", "--port", str(server.port),
                 "--max-pool-size", str(pool_size), "--disable-query-log", "--disable-graphiql",
-                "--dynamic-json", "--no-setof-functions-contain-nulls"]
+                "--dynamic-json", "--no-setof-functions-contain-nulls",
+                # The 10,000-row insert is a ~2 MB request (the default limit is 100 kB).
+                "--body-size-limit", "50MB"]
         if workers > 1:
             args += ["--cluster-workers", str(workers)]
         if live:

@@ -16,6 +16,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -151,6 +152,8 @@ class Cluster:
         since the given log offset, with their bind parameters from the DETAIL field."""
         # The collector writes asynchronously: give it a moment.
         time.sleep(0.5)
+        # A 10,000-row insert logs its objects as one bind parameter of about 1 MB.
+        csv.field_size_limit(sys.maxsize)
         with open(self._csv_log(), "r", encoding="utf-8", newline="") as log:
             log.seek(since)
             rows = list(csv.reader(log))

@@ -1,7 +1,8 @@
 """The query set: Hasura's own CI benchmark queries (verbatim, as role `employee`, user 4, the
 headers of `hasura-ci/config.query.yaml`), then our own shapes (by primary key, filtered and
 ordered list, 3-level nesting, aggregate, the same query as admin and as a filtered role,
-`{ __typename }`).
+`{ __typename }`), the generated authors / articles / comments schema (`generated.py`), and
+inserts of 1, 100 and 10,000 articles.
 
 Each query has a graft form (Hasura's naming) and a PostGraphile form (its default v4
 inflection, which PostGraphile v5 reproduces through `makeV4Preset`). PostGraphile has no
@@ -44,6 +45,12 @@ class Query:
     has_sql: bool = True
     # Heavy queries that Hasura itself only measures at low load.
     max_connections: int | None = None
+    # Mutations: rows written per request (the report turns requests/s into rows/s), and the
+    # plain multi-row INSERT that pgbench runs as the floor of what writing them costs.
+    rows_per_request: int = 0
+    plain_sql: str | None = None
+    # Why PostGraphile is not asked this query (it is then listed as a failed check).
+    pgl_unavailable: str | None = None
 
 
 HASURA_COMPLEX_GRAFT = """query MyQuery($genre: String!, $track_lim: Int = 1000) {
@@ -362,5 +369,112 @@ QUERIES: list[Query] = [
     ),
 ]
 
-# Mutations are not served by graft yet: the slot is kept so the report says so.
-PENDING = ["mutation (insert one row, update by primary key): graft does not serve mutations yet"]
+
+
+def _generated_nested_truth() -> str:
+    return "select count(*) from comment c join article a on a.id = c.article_id where a.author_id <= 10"
+
+
+def _generated_nested_graft(data: Any) -> int:
+    return sum(len(article["comments"]) for author in data["author"] for article in author["articles"])
+
+
+def _generated_nested_pgl(data: Any) -> int:
+    return sum(len(article["commentsByArticleId"]["nodes"])
+               for author in data["allAuthors"]["nodes"]
+               for article in author["articlesByAuthorId"]["nodes"])
+
+
+QUERIES += [
+    Query(
+        name="generated_nested",
+        about="generated schema: 10 authors -> their 100 articles -> 500 comments, as admin",
+        graft="""query Authors { author(where: {id: {_lte: 10}}, order_by: {id: asc}) { name articles(order_by: {id: asc}) { title rating comments(order_by: {id: asc}) { body } } } }""",
+        pgl="""query Authors { allAuthors(filter: {id: {lessThanOrEqualTo: 10}}, orderBy: ID_ASC) { nodes { name articlesByAuthorId(orderBy: ID_ASC) { nodes { title rating commentsByArticleId(orderBy: ID_ASC) { nodes { body } } } } } } }""",
+        graft_headers=ADMIN_HEADERS,
+        truth_sql=_generated_nested_truth(),
+        count_graft=_generated_nested_graft,
+        count_pgl=_generated_nested_pgl,
+    ),
+    Query(
+        name="generated_aggregate",
+        about="generated schema: count and average rating of the published articles rated 4 or 5 "
+        "(a scan that grows with --scale), as admin",
+        graft="""query Rated { article_aggregate(where: {published: {_eq: true}, rating: {_gte: 4}}) { aggregate { count avg { rating } } } }""",
+        pgl="""query Rated { allArticles(condition: {published: true}, filter: {rating: {greaterThanOrEqualTo: 4}}) { totalCount aggregates { average { rating } } } }""",
+        graft_headers=ADMIN_HEADERS,
+        truth_sql="select count(*) from article where published and rating >= 4",
+        count_graft=lambda d: d["article_aggregate"]["aggregate"]["count"],
+        count_pgl=lambda d: d["allArticles"]["totalCount"],
+    ),
+]
+
+
+def _article(author: int, index: int) -> dict[str, Any]:
+    return {"author_id": author, "title": f"Bench article {index}", "body": "Written by the benchmark.",
+            "rating": 3}
+
+
+def _pgl_article(article: dict[str, Any]) -> dict[str, Any]:
+    return {"authorId": article["author_id"], "title": article["title"], "body": article["body"],
+            "rating": article["rating"]}
+
+
+def _sql_literal(value: Any) -> str:
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+# PostGraphile's form of an insert is one aliased createArticle per row. A trial of the
+# 10,000-row batch (bench/README.md) took 8.3 s on v4 and had no answer after 25 minutes on v5,
+# longer than wrk waits for a response, so it is not timed.
+PGL_MAX_ALIASES = 1_000
+PGL_TOO_MANY_ALIASES = ("not timed: PostGraphile has no multi-row create; its form, 10,000 aliased "
+                        "createArticle mutations in one request, took 8.3 s on v4 and had no answer "
+                        "after 25 min on v5 in a trial (bench/README.md)")
+
+
+def insert_query(rows: int, author: int) -> Query:
+    """Insert `rows` articles in one request. graft: `insert_article(objects: $objects)`, one
+    statement. PostGraphile has no multi-row create: its equivalent is one `createArticle` per
+    row, aliased, in one mutation document (each with its own variable). The plain INSERT is
+    `INSERT ... VALUES (...), (...) RETURNING id`, what a hand-written client would send."""
+    articles = [_article(author, i) for i in range(rows)]
+    aliases = " ".join(f"a{i}: createArticle(input: {{article: $a{i}}}) {{ article {{ id }} }}"
+                       for i in range(rows))
+    declarations = ", ".join(f"$a{i}: ArticleInput!" for i in range(rows))
+    values = ", ".join("(" + ", ".join(_sql_literal(a[c]) for c in ("author_id", "title", "body", "rating")) + ")"
+                       for a in articles)
+
+    def count_graft(data: Any) -> int:
+        inserted = data["insert_article"]
+        return len(inserted["returning"]) if inserted["affected_rows"] == len(inserted["returning"]) else -1
+
+    return Query(
+        name=f"insert_{rows}",
+        about=f"insert {rows:,} article{'s' if rows > 1 else ''} in one request (returning their ids), as admin",
+        graft="""mutation InsertArticles($objects: [article_insert_input!]!) { insert_article(objects: $objects) { affected_rows returning { id } } }""",
+        pgl=f"mutation CreateArticles({declarations}) {{ {aliases} }}",
+        graft_headers=ADMIN_HEADERS,
+        variables={"objects": articles},
+        truth_sql=f"select {rows}",
+        count_graft=count_graft,
+        count_pgl=lambda d: sum(1 for v in d.values() if v["article"]["id"]),
+        # 10,000 rows per request at 64 connections would only measure the queue.
+        max_connections=16 if rows > 100 else None,
+        rows_per_request=rows,
+        plain_sql=f"INSERT INTO article (author_id, title, body, rating) VALUES {values} RETURNING id",
+        pgl_unavailable=PGL_TOO_MANY_ALIASES if rows > PGL_MAX_ALIASES else None,
+    )
+
+
+def pgl_variables(query: Query) -> dict[str, Any]:
+    """PostGraphile's variables: one `$aN` per inserted row for the inserts, else graft's."""
+    if not query.rows_per_request:
+        return query.variables
+    return {f"a{i}": _pgl_article(a) for i, a in enumerate(query.variables["objects"])}
+
+
+def with_inserts(queries: list[Query], author: int) -> list[Query]:
+    return queries + [insert_query(rows, author) for rows in (1, 100, 10_000)]

@@ -3,7 +3,9 @@
 
 Every number is the median of the repeats, with [min–max] beside throughput. Ratios divide
 medians: graft / pgbench is the share of the raw-PostgreSQL ceiling graft reaches with its own
-SQL; graft / PostGraphile above 1 means graft is faster.
+SQL; graft / PostGraphile above 1 means graft is faster. Inserts also get a table in rows per
+second (requests/s x rows per request), with graft / plain INSERT: the share of a hand-written
+multi-row INSERT's speed that graft's one-statement insert reaches.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ import subprocess
 from pathlib import Path
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
+CANDIDATES = ("graft", "pgbench", "pgbench_insert", "pgv4", "pgv5")
+SHORT = {"pgbench": "pgbench", "pgbench_insert": "plain INSERT", "pgv4": "PostGraphile v4",
+         "pgv5": "PostGraphile v5"}
 
 
 def machine() -> str:
@@ -68,7 +73,7 @@ def _latency(samples: list[dict] | None) -> str:
 
 def render(run: dict, labels: dict[str, str]) -> str:
     results = run["results"]
-    candidates = [c for c in ("graft", "pgbench", "pgv4", "pgv5")
+    candidates = [c for c in CANDIDATES
                   if any(c in cell for query in results.values() for cell in query.values())]
     lines = [
         f"Run of {run['date']}, {run['minutes']} min: `{run['command']}`",
@@ -108,14 +113,16 @@ def render(run: dict, labels: dict[str, str]) -> str:
     header = ["query", "conns"] + [labels[c] for c in candidates]
     ratio_names = []
     if "graft" in candidates:
-        ratio_names = [c for c in ("pgbench", "pgv4", "pgv5") if c in candidates]
-        header += [f"graft / {labels[c].split(' (')[0]}" for c in ratio_names]
+        ratio_names = [c for c in CANDIDATES[1:] if c in candidates]
+        header += [f"graft / {SHORT[c]}" for c in ratio_names]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for query, levels in results.items():
         for connections, cell in levels.items():
             row = [f"`{query}`", connections] + [_rps_cell(cell.get(c)) for c in candidates]
             row += [_ratio(cell.get("graft"), cell.get(c)) for c in ratio_names]
             lines.append("| " + " | ".join(row) + " |")
+
+    lines += _rows_per_second(run, candidates)
 
     lines += ["", "#### Latency p50 / p99 (ms, median of repeats)", ""]
     header = ["query", "conns"] + [labels[c] for c in candidates]
@@ -125,7 +132,7 @@ def render(run: dict, labels: dict[str, str]) -> str:
             row = [f"`{query}`", connections] + [_latency(cell.get(c)) for c in candidates]
             lines.append("| " + " | ".join(row) + " |")
 
-    servers = [c for c in candidates if c != "pgbench"]
+    servers = [c for c in candidates if not c.startswith("pgbench")]
     if servers:
         lines += ["", "#### Server CPU seconds per 1,000 requests (median; whole process tree; "
                   "PostgreSQL's own CPU not included)", ""]
@@ -146,6 +153,27 @@ def render(run: dict, labels: dict[str, str]) -> str:
                              f"{run['memory_peak_mib'][name]:.0f} |")
     lines.append("")
     return "\n".join(lines)
+
+
+def _rows_per_second(run: dict, candidates: list[str]) -> list[str]:
+    rows_per_request = run.get("rows_per_request", {})
+    inserts = [q for q in run["results"] if q in rows_per_request]
+    if not inserts:
+        return []
+    header = ["query", "conns"] + [c for c in candidates]
+    lines = ["", "#### Inserts: rows written per second (median requests/s x rows per request)", "",
+             "| query | conns | " + " | ".join(SHORT.get(c, c) for c in candidates)
+             + " | graft / plain INSERT | graft / PostGraphile v5 |", "|" + "---|" * (len(header) + 2)]
+    for query in inserts:
+        rows = rows_per_request[query]
+        for connections, cell in run["results"][query].items():
+            row = [f"`{query}`", connections]
+            for name in candidates:
+                value = _median(cell.get(name) or [], "rps")
+                row.append(f"{value * rows:,.0f}" if value is not None else "–")
+            row += [_ratio(cell.get("graft"), cell.get("pgbench_insert")), _ratio(cell.get("graft"), cell.get("pgv5"))]
+            lines.append("| " + " | ".join(row) + " |")
+    return lines
 
 
 def splice_readme(readme: Path, markdown: str) -> None:

@@ -21,6 +21,7 @@ export default {
       poolConfig: { max: Number(process.env.PG_POOL_SIZE ?? 50) },
     }),
   ],
-  grafserv: { host: "127.0.0.1", port: Number(process.env.PORT), graphiql: false },
+  // The 10,000-row insert is a ~2 MB request (grafserv's default limit is 100 kB).
+  grafserv: { host: "127.0.0.1", port: Number(process.env.PORT), graphiql: false, maxRequestLength: 50_000_000 },
   schema: { connectionFilterRelations: true },
 };
