@@ -38,6 +38,6 @@ pub use names::{
 };
 pub use operation::{Field, OperationKind, ValidOperation};
 pub use scalars::{ColumnScalar, ScalarFamily, column_scalar};
-pub use validate::parse_and_validate;
+pub use validate::{PreparedDocument, bind_variables, parse_and_validate, prepare_document};
 
 pub use apollo_compiler;

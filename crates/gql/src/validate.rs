@@ -8,9 +8,11 @@ use crate::hasura_check::HasuraCheck;
 use crate::mutation_check::check_mutation_fields;
 use crate::operation::{ValidOperation, normalize};
 use apollo_compiler::ast;
+use apollo_compiler::executable::Operation;
 use apollo_compiler::response::JsonMap;
 use apollo_compiler::validation::Valid;
-use apollo_compiler::{ExecutableDocument, Schema};
+use apollo_compiler::{ExecutableDocument, Node, Schema};
+use serde::Deserialize;
 use std::sync::Arc;
 
 /// Hasura's directive that allows several root fields in one subscription.
@@ -24,6 +26,26 @@ pub fn parse_and_validate(
     operation_name: Option<&str>,
     variables: Option<&serde_json::Value>,
 ) -> Result<ValidOperation, Vec<GqlError>> {
+    let prepared = prepare_document(schema, query, operation_name)?;
+    bind_variables(schema, &prepared, variables)
+}
+
+/// A request document that passed parsing, Hasura's checks and validation against one schema,
+/// with its operation picked. It depends only on (schema, document, operation name), so a
+/// server may keep it for the next request with the same three and go straight to
+/// [`bind_variables`].
+#[derive(Debug, Clone)]
+pub struct PreparedDocument {
+    document: Arc<Valid<ExecutableDocument>>,
+    operation: Node<Operation>,
+}
+
+/// The part of [`parse_and_validate`] that does not look at the variables.
+pub fn prepare_document(
+    schema: &Valid<Schema>,
+    query: &str,
+    operation_name: Option<&str>,
+) -> Result<PreparedDocument, Vec<GqlError>> {
     let document = ast::Document::parse(query, "query.graphql")
         .map_err(|_| vec![GqlError::validation("$.query", "not a valid graphql query")])?;
     let operation = select_operation(&document, operation_name).map_err(|e| vec![e])?;
@@ -41,7 +63,9 @@ pub fn parse_and_validate(
             "subscriptions must select one top level field",
         )]);
     }
-    let executable = match ExecutableDocument::parse_and_validate(schema, query, "query.graphql") {
+    // The AST parsed above becomes the executable document as it is: parsing twice would
+    // double the cost of every uncached request.
+    let executable = match document.to_executable_validate(schema) {
         Ok(valid) => valid,
         Err(with_errors) => {
             // Rules of the GraphQL spec Hasura does not enforce, and neither does graft: one
@@ -67,10 +91,23 @@ pub fn parse_and_validate(
         .get(operation_name)
         .map_err(|e| vec![GqlError::validation("$", e.message().to_string())])?
         .clone();
+    Ok(PreparedDocument {
+        document: Arc::new(executable),
+        operation,
+    })
+}
 
+/// Coerces `variables` (a JSON object, or null) against the prepared operation's variable
+/// definitions and normalizes its root fields: the per-request part of [`parse_and_validate`].
+pub fn bind_variables(
+    schema: &Valid<Schema>,
+    prepared: &PreparedDocument,
+    variables: Option<&serde_json::Value>,
+) -> Result<ValidOperation, Vec<GqlError>> {
     let values: JsonMap = match variables {
         None | Some(serde_json::Value::Null) => JsonMap::new(),
-        Some(value @ serde_json::Value::Object(_)) => serde_json::from_value(value.clone())
+        // Read through the reference: a bulk insert's objects are not copied first.
+        Some(value @ serde_json::Value::Object(_)) => JsonMap::deserialize(value)
             .map_err(|e| vec![GqlError::validation("$.variables", e.to_string())])?,
         Some(_) => {
             return Err(vec![GqlError::validation(
@@ -79,16 +116,17 @@ pub fn parse_and_validate(
             )]);
         }
     };
-    let coerced = apollo_compiler::request::coerce_variable_values(schema, &operation, &values)
+    let operation = &prepared.operation;
+    let coerced = apollo_compiler::request::coerce_variable_values(schema, operation, &values)
         .map_err(|e| vec![GqlError::validation("$", e.message().to_string())])?;
-    let executable = Arc::new(executable);
-    let root_fields = normalize(schema, &executable, &operation, &coerced);
+    drop(values);
+    let root_fields = normalize(schema, &prepared.document, operation, &coerced);
     if operation.operation_type == ast::OperationType::Mutation {
         check_mutation_fields(&root_fields).map_err(|e| vec![e])?;
     }
     Ok(ValidOperation::new(
-        executable,
-        operation,
+        Arc::clone(&prepared.document),
+        operation.clone(),
         coerced,
         root_fields,
     ))

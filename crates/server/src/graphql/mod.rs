@@ -236,16 +236,21 @@ pub(crate) async fn execute(
         Some(Value::Null) | None => None,
         Some(v) => Some(v),
     };
-    let operation = graft_gql::parse_and_validate(
+    let operation = schemas::prepared_document(
+        cache,
+        session,
         &schema,
         &query,
         request.operation_name.as_deref(),
-        variables.as_ref(),
     )
+    .and_then(|prepared| graft_gql::bind_variables(&schema, &prepared, variables.as_ref()))
     .map_err(|errors| match errors.into_iter().next() {
         Some(e) => GraphqlError::new(e.code, e.path, e.message),
         None => GraphqlError::new("validation-failed", "$", "invalid request"),
     })?;
+    // The operation holds the coerced values now; a bulk insert's objects need not stay twice.
+    let has_variables = variables.is_some();
+    drop(variables);
     if operation.kind == OperationKind::Subscription {
         check_subscription_roots(&operation)?;
         // One with introspection fields is answered once, like the query it is: they do not
@@ -259,7 +264,7 @@ pub(crate) async fn execute(
         }
     }
     if graft_gql::is_introspection_only(&operation) {
-        if variables.is_some() {
+        if has_variables {
             return Ok(Outcome::Body(
                 graft_gql::introspect(&schema, &operation)
                     .to_string()

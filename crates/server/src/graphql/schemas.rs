@@ -5,7 +5,7 @@ use crate::state::SchemaCache;
 use axum::body::Bytes;
 use graft_gql::apollo_compiler::Schema;
 use graft_gql::apollo_compiler::validation::Valid;
-use graft_gql::{GqlSchemaError, SchemaOptions, schema_for_role};
+use graft_gql::{GqlError, GqlSchemaError, PreparedDocument, SchemaOptions, schema_for_role};
 use graft_metadata::DEFAULT_SOURCE;
 use graft_schema::Session;
 use std::collections::HashMap;
@@ -20,7 +20,23 @@ pub struct RoleSchemas {
     /// Answers to introspection-only requests without variables, by role and document: tools
     /// send the same large introspection query again and again.
     introspection: Mutex<HashMap<IntrospectionKey, Bytes>>,
+    /// Documents that passed validation, by their text: parsing and validating is most of the
+    /// CPU a small query costs graft, and clients send the same few documents again and again.
+    documents: Mutex<HashMap<String, Vec<DocumentEntry>>>,
 }
+
+/// One validated document: whose schema it was checked against, and the operation picked.
+struct DocumentEntry {
+    role: String,
+    backend_only: bool,
+    operation_name: Option<String>,
+    prepared: PreparedDocument,
+}
+
+/// Validated documents kept per schema cache (entries, over all texts and roles).
+const DOCUMENT_CACHE_LIMIT: usize = 1024;
+/// Longer documents are validated every time rather than kept (generated one-offs).
+const DOCUMENT_CACHE_MAX_TEXT: usize = 64 * 1024;
 
 /// (role, document, operation name) of an introspection request.
 pub type IntrospectionKey = (String, String, Option<String>);
@@ -34,6 +50,7 @@ impl RoleSchemas {
             options,
             built: Mutex::new(HashMap::new()),
             introspection: Mutex::new(HashMap::new()),
+            documents: Mutex::new(HashMap::new()),
         }
     }
 
@@ -45,11 +62,56 @@ impl RoleSchemas {
 /// The schema a session sees: its role's, with backend-only permissions only for admin-secret
 /// requests that ask for them (`x-hasura-use-backend-only-permissions: true`).
 pub fn for_session(cache: &SchemaCache, session: &Session) -> Result<RoleSchema, GqlSchemaError> {
-    let backend_only = session.has_admin_credentials
+    for_role(cache, &session.role, sees_backend_only(session))
+}
+
+fn sees_backend_only(session: &Session) -> bool {
+    session.has_admin_credentials
         && session
             .variable("x-hasura-use-backend-only-permissions")
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    for_role(cache, &session.role, backend_only)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// `query` parsed and validated against `schema` (the session's, from [`for_session`]), with
+/// its operation picked: from the cache when the same document came before for the same role.
+/// Only documents that passed are kept; a failing one is checked again each time.
+pub fn prepared_document(
+    cache: &SchemaCache,
+    session: &Session,
+    schema: &RoleSchema,
+    query: &str,
+    operation_name: Option<&str>,
+) -> Result<PreparedDocument, Vec<GqlError>> {
+    let backend_only = sees_backend_only(session);
+    let matches = |entry: &&DocumentEntry| {
+        entry.role == session.role
+            && entry.backend_only == backend_only
+            && entry.operation_name.as_deref() == operation_name
+    };
+    let documents = &cache.role_schemas.documents;
+    if let Some(found) = documents.lock().ok().and_then(|map| {
+        map.get(query)
+            .and_then(|entries| entries.iter().find(matches).map(|e| e.prepared.clone()))
+    }) {
+        return Ok(found);
+    }
+    let prepared = graft_gql::prepare_document(schema, query, operation_name)?;
+    if query.len() <= DOCUMENT_CACHE_MAX_TEXT
+        && let Ok(mut map) = documents.lock()
+    {
+        if map.values().map(Vec::len).sum::<usize>() >= DOCUMENT_CACHE_LIMIT {
+            map.clear();
+        }
+        map.entry(query.to_string())
+            .or_default()
+            .push(DocumentEntry {
+                role: session.role.clone(),
+                backend_only,
+                operation_name: operation_name.map(str::to_string),
+                prepared: prepared.clone(),
+            });
+    }
+    Ok(prepared)
 }
 
 /// The role's schema from the cache, building it if needed. Building happens outside the
