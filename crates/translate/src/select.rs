@@ -19,6 +19,11 @@
 //! Each level orders and limits its rows in the inner select, and exposes its order keys as
 //! `ob<i>` columns so the aggregate above can keep that order (`json_agg(... ORDER BY ...)`):
 //! Postgres does not promise that an aggregate sees a subquery's rows in the subquery's order.
+//!
+//! A level with `order_by` and `limit` picks its rows first and builds objects only for them
+//! (`top_n_rows_select`): in one SELECT, Postgres would evaluate `json_build_object` and every
+//! relationship's LATERAL subquery for each matching row below the top-N sort, and keep `limit`
+//! of them.
 
 use crate::aggregate;
 use crate::boolexp::{self, Scope, SqlContext, and, cast, column, join_condition, table_name};
@@ -93,10 +98,95 @@ fn rows_select(
     single: bool,
     ctx: &mut SqlContext,
 ) -> (Select, Vec<OrderKey>) {
+    if !single && picks_rows_first(ir) {
+        return top_n_rows_select(ir, parent, ctx);
+    }
     rows_select_with(ir, parent, single, ctx, |alias, joins, ctx| {
         let object = object_expr(&ir.fields, alias, joins, ctx);
         vec![(object, ColumnAlias::new(JSON_COLUMN))]
     })
+}
+
+/// Whether a level's rows are picked before its objects are built: a top-N (`order_by` and
+/// `limit`) over a table, whose output reads only the row's columns and relationships. The
+/// picked rows are a subquery's rows, not the table's row type, so a computed field (a function
+/// of the row) keeps the one-SELECT form, as do `distinct_on` and set-returning functions.
+fn picks_rows_first(ir: &SelectIr) -> bool {
+    ir.limit.is_some()
+        && !ir.order_by.is_empty()
+        && ir.from_function.is_none()
+        && ir.distinct_on.is_empty()
+        && !ir
+            .fields
+            .iter()
+            .any(|(_, f)| matches!(f, FieldIr::Computed(_)))
+}
+
+/// The top-N form of [`rows_select`]:
+///
+/// ```sql
+/// SELECT json_build_object('name', "_t0"."name", 'albums', "_rel2"."json") AS "json",
+///        "_t0"."_ob0" AS "ob0"
+/// FROM (SELECT *, "_t0"."name" AS "_ob0" FROM "public"."artist" AS "_t0"
+///       WHERE <filter> ORDER BY "_ob0" ASC LIMIT 20) AS "_t0"
+/// LEFT JOIN LATERAL (...) AS "_rel2" ON true
+/// ```
+fn top_n_rows_select(
+    ir: &SelectIr,
+    parent: Option<(&TableAlias, &[(String, String)])>,
+    ctx: &mut SqlContext,
+) -> (Select, Vec<OrderKey>) {
+    let alias = ctx.aliases.next_alias();
+    let mut picked_items = Vec::new();
+    let mut picked_order = Vec::new();
+    let mut outer_items = Vec::new();
+    let mut order_keys = Vec::new();
+    for (i, item) in ir.order_by.iter().enumerate() {
+        let key = format!("ob{i}");
+        let inner_key = format!("_{key}");
+        let direction = direction(item.direction);
+        let nulls = item.nulls.map(nulls_order);
+        picked_items.push((order_expr(&alias, item, ctx), ColumnAlias::new(&inner_key)));
+        picked_order.push(OrderByElement {
+            expr: Expr::Column {
+                table: None,
+                column: ColumnName::new(&inner_key),
+            },
+            direction,
+            nulls,
+        });
+        outer_items.push((column(&alias, &inner_key), ColumnAlias::new(&key)));
+        order_keys.push((key, direction, nulls));
+    }
+    let mut conditions = match parent {
+        Some((parent_alias, mapping)) => join_condition(parent_alias, &alias, mapping),
+        None => Vec::new(),
+    };
+    conditions.push(boolexp::translate(&ir.filter, &Scope::root(&alias), ctx));
+    let picked = Select {
+        select_list: SelectList::StarAnd(picked_items),
+        from: Some(From::Table {
+            name: table_name(&ir.table),
+            alias: alias.clone(),
+        }),
+        where_: Some(and(conditions)).filter(|w| *w != Expr::Bool(true)),
+        order_by: picked_order,
+        limit: ir.limit.map(int),
+        offset: ir.offset.map(int),
+        ..Select::default()
+    };
+    let mut joins = Vec::new();
+    let object = object_expr(&ir.fields, &alias, &mut joins, ctx);
+    let mut items = vec![(object, ColumnAlias::new(JSON_COLUMN))];
+    items.extend(outer_items);
+    let mut select = Select::new(items);
+    select.from = Some(From::Subquery {
+        select: Box::new(picked),
+        alias,
+        lateral: false,
+    });
+    select.joins = joins;
+    (select, order_keys)
 }
 
 /// The rows of `ir` (filtered, distinct, ordered, limited), with the select items `items` makes

@@ -29,8 +29,7 @@ use graft_schema::{
 };
 use graft_sql::ast::{
     self, Case, ColumnAlias, ColumnName, Expr, From, FromColumn, FunctionCall, FunctionName,
-    Insert, InsertSource, OnConflict, Op, Select, Statement,
-    TableAlias, TypeName,
+    Insert, InsertSource, OnConflict, Op, Select, Statement, TableAlias, TypeName,
 };
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
