@@ -75,9 +75,7 @@ async fn more_rows_than_bind_parameters_in_one_request() {
     let (_cluster, server) = setup("bulk_many").await;
     // 20,000 objects x 4 columns = 80,000 values: one parameter each would be refused.
     let objects: Vec<Value> = (0..20_000)
-        .map(|i| {
-            json!({"sensor": format!("s{i}"), "value": i, "tags": {"i": i}, "mood": "calm"})
-        })
+        .map(|i| json!({"sensor": format!("s{i}"), "value": i, "tags": {"i": i}, "mood": "calm"}))
         .collect();
     let body = graphql(&server, INSERT_READINGS, json!({"objects": objects})).await;
     let inserted = &body["data"]["insert_reading"];
@@ -116,7 +114,13 @@ async fn awkward_values_are_written_as_given() {
         written,
         vec![
             json!(["quote \" and \\ backslash", "1.50", null, "tense", "t"]),
-            json!(["{braces}, commas, NULL", null, "{\"k\": \"v \\\"q\\\"\"}", null, "f"]),
+            json!([
+                "{braces}, commas, NULL",
+                null,
+                "{\"k\": \"v \\\"q\\\"\"}",
+                null,
+                "f"
+            ]),
             json!(["NULL", "-0.25", "[1, \"two\", null]", "calm", "f"]),
             json!(["ünïcødé ✓ ", "12", "\"a JSON string\"", "calm", "f"]),
         ]
@@ -145,8 +149,7 @@ async fn presets_and_checks_apply_to_every_row() {
     let (status, body) = server.post_with("/v1/graphql", &query, &as_user).await;
     assert_eq!(status, 200);
     assert_eq!(
-        body["errors"][0]["extensions"]["code"],
-        "permission-error",
+        body["errors"][0]["extensions"]["code"], "permission-error",
         "{body}"
     );
     assert_eq!(
