@@ -36,8 +36,6 @@ from . import peers, report
 from .pg import Cluster, PgError, free_port
 
 RESULTS_DIR = peers.BENCH_DIR / "results"
-START = "<!-- events:start -->"
-END = "<!-- events:end -->"
 ADMIN = {"X-Hasura-Admin-Secret": "my-secret"}
 
 # (name, environment) of the graft configurations measured.
@@ -301,15 +299,6 @@ def render(info: dict) -> str:
     return "\n".join(lines)
 
 
-def splice_readme(readme: Path, markdown: str) -> None:
-    text = readme.read_text()
-    if START not in text or END not in text:
-        text += f"\n{START}\n{END}\n"
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
-    text = pattern.sub(lambda _: f"{START}\n{markdown}\n{END}", text)
-    readme.write_text(text)
-
-
 # --- run ------------------------------------------------------------------------------------
 
 def run(args: argparse.Namespace) -> int:
@@ -383,7 +372,7 @@ def run(args: argparse.Namespace) -> int:
         markdown = render(info)
         (RESULTS_DIR / "events-latest.md").write_text(markdown + "\n")
         if not args.no_readme:
-            splice_readme(peers.BENCH_DIR / "README.md", markdown)
+            report.splice_readme(peers.BENCH_DIR / "README.md", markdown, "events")
         print(markdown)
         return 0
     except (PgError, peers.PeerError) as error:

@@ -101,14 +101,17 @@ def pgbench_script(sql: str, params: list[str | None]) -> tuple[str, list[str]]:
 
 
 def run_pgbench(port: int, script_text: str, defines: list[str], connections: int,
-                seconds: float) -> Sample:
+                seconds: float, transactions: int | None = None) -> Sample:
+    """pgbench for `seconds`, or, with `transactions`, exactly that many per connection (a
+    check that must not write more rows than one request would)."""
     with tempfile.TemporaryDirectory(prefix="graft-bench-pgbench-") as tmp:
         directory = Path(tmp)
         script = directory / "query.sql"
         script.write_text(script_text)
         threads = 1 if connections < 4 else 2
         args = ["pgbench", "-n", "-M", "prepared", "-c", str(connections), "-j", str(threads),
-                "-T", str(max(1, round(seconds))), "-f", str(script), "-l",
+                *(["-t", str(transactions)] if transactions else ["-T", str(max(1, round(seconds)))]),
+                "-f", str(script), "-l",
                 "--log-prefix", str(directory / "tx"), "-h", "127.0.0.1", "-p", str(port),
                 "-U", "postgres"]
         for define in defines:

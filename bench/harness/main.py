@@ -248,7 +248,7 @@ def check_all(cluster: Cluster, servers: dict[str, peers.Server], queries: list[
             if query.plain_sql:
                 script = query.plain_sql + ";\n"
                 try:
-                    load.run_pgbench(cluster.port, script, [], 1, 1)
+                    load.run_pgbench(cluster.port, script, [], 1, 1, transactions=1)
                     statements[("pgbench_insert", query.name)] = (script, [])
                 except load.LoadError as error:
                     failures["pgbench_insert"][query.name] = str(error)[:300]
@@ -296,7 +296,7 @@ def check_all(cluster: Cluster, servers: dict[str, peers.Server], queries: list[
         statement = candidates[-1]
         try:
             script, defines = load.pgbench_script(statement.sql, statement.params)
-            load.run_pgbench(cluster.port, script, defines, 1, 1)
+            load.run_pgbench(cluster.port, script, defines, 1, 1, transactions=1)
         except load.LoadError as error:
             failures["pgbench"][query.name] = str(error)[:300]
             continue

@@ -17,7 +17,6 @@ import statistics
 import subprocess
 from pathlib import Path
 
-START, END = "<!-- results:start -->", "<!-- results:end -->"
 CANDIDATES = ("graft", "pgbench", "pgbench_insert", "pgv4", "pgv5")
 SHORT = {"pgbench": "pgbench", "pgbench_insert": "plain INSERT", "pgv4": "PostGraphile v4",
          "pgv5": "PostGraphile v5"}
@@ -176,10 +175,13 @@ def _rows_per_second(run: dict, candidates: list[str]) -> list[str]:
     return lines
 
 
-def splice_readme(readme: Path, markdown: str) -> None:
-    text = readme.read_text() if readme.exists() else f"# bench\n\n{START}\n{END}\n"
-    if START not in text or END not in text:
-        text += f"\n{START}\n{END}\n"
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
-    text = pattern.sub(lambda _: f"{START}\n{markdown}\n{END}", text)
+def splice_readme(readme: Path, markdown: str, section: str = "results") -> None:
+    """Replaces what is between `<!-- <section>:start -->` and `<!-- <section>:end -->` (appended
+    when missing); the rest of the README is prose and stays as it is."""
+    start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
+    text = readme.read_text() if readme.exists() else "# bench\n"
+    if start not in text or end not in text:
+        text += f"\n{start}\n{end}\n"
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    text = pattern.sub(lambda _: f"{start}\n{markdown.rstrip()}\n{end}", text)
     readme.write_text(text)

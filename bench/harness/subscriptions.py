@@ -356,17 +356,6 @@ def render(run: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def splice_readme(readme: Path, markdown: str) -> None:
-    text = readme.read_text()
-    start, end = "<!-- subscriptions:start -->", "<!-- subscriptions:end -->"
-    if start not in text or end not in text:
-        peers.log("bench/README.md has no subscriptions markers; not rewritten")
-        return
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    readme.write_text(f"{head}{start}\n{markdown}{end}{tail}")
-
-
 # --- the run --------------------------------------------------------------------------------
 
 def run(args: argparse.Namespace) -> int:
@@ -379,7 +368,7 @@ def run(args: argparse.Namespace) -> int:
         markdown = render(json.loads(json_path.read_text()))
         (RESULTS_DIR / "subscriptions.md").write_text(markdown)
         if not args.no_readme:
-            splice_readme(peers.BENCH_DIR / "README.md", markdown)
+            report.splice_readme(peers.BENCH_DIR / "README.md", markdown, "subscriptions")
         print(markdown)
         return 0
     started = time.monotonic()
@@ -448,7 +437,7 @@ def run(args: argparse.Namespace) -> int:
         markdown = render(run_info)
         json_path.with_suffix(".md").write_text(markdown)
         if not args.no_readme:
-            splice_readme(peers.BENCH_DIR / "README.md", markdown)
+            report.splice_readme(peers.BENCH_DIR / "README.md", markdown, "subscriptions")
         print(markdown)
         return 0
     except PgError as error:
