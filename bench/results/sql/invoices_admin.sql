@@ -1,3 +1,3 @@
 -- graft's statement for `invoices_admin`, as PostgreSQL logged it
 SELECT json_build_object('Invoice', (SELECT coalesce(json_agg("_s3"."json" ORDER BY "_s3"."ob0" ASC), '[]') AS "json" FROM (SELECT json_build_object('InvoiceId', "_t0"."InvoiceId", 'InvoiceDate', "_t0"."InvoiceDate", 'Total', "_t0"."Total", 'Customer', "_rel2"."json") AS "json", "_t0"."InvoiceId" AS "ob0" FROM "public"."Invoice" AS "_t0" LEFT JOIN LATERAL (SELECT json_build_object('Email', "_t1"."Email") AS "json" FROM "public"."Customer" AS "_t1" WHERE ("_t0"."CustomerId" = "_t1"."CustomerId") LIMIT 1) AS "_rel2" ON true ORDER BY "ob0" ASC) AS "_s3")) AS "data"
--- $1: {"x-hasura-role":"admin"}
+-- $1: {}
