@@ -338,9 +338,10 @@ impl<'a> Inserter<'_, 'a> {
             .map(|(column, _)| *column)
             .filter(|column| !decided_elsewhere(&column.name))
             .collect();
-        if array_columns
-            .iter()
-            .any(|c| is_postgis(&c.pg_type) || format_of(&c.pg_type) == ParamFormat::Array)
+        if array_columns.is_empty()
+            || array_columns
+                .iter()
+                .any(|c| is_postgis(&c.pg_type) || format_of(&c.pg_type) == ParamFormat::Array)
         {
             return None;
         }
@@ -362,7 +363,11 @@ impl<'a> Inserter<'_, 'a> {
             items.push((column(&alias, &info.name), ColumnAlias::new(&info.name)));
             columns.push(info.name.clone());
         }
+        // As in `values`: a preset wins over a parent link of the same column.
         for (name, value) in links {
+            if presets.iter().any(|(p, _)| p == name) {
+                continue;
+            }
             columns.push(name.clone());
             items.push((value.clone(), ColumnAlias::new(name)));
         }
