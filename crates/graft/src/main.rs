@@ -12,12 +12,6 @@ use clap::Parser;
 use cli::{Cli, Command, ServeArgs};
 use graft_pgtemp::{Cluster, ClusterOptions};
 
-/// mimalloc rather than the system allocator: a request allocates and frees many small values
-/// (parsed documents, SQL text, JSON), and glibc's malloc/free were a fifth of graft's CPU on a
-/// by-primary-key query (bench/README.md, "Where the time goes").
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
