@@ -150,12 +150,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         peers.log(f"starting PostgreSQL on 127.0.0.1:{cluster.port} and loading Chinook")
         cluster.start()
-        cluster.load_gzipped_sql(CHINOOK / "dump.sql.gz")
-        peers.log(f"generating authors / articles / comments at scale {args.scale}")
-        cluster.psql(stdin=generated.schema_sql(args.scale).encode())
-        metadata_path = workdir / "replace_metadata.json"
-        metadata_path.write_text(json.dumps(generated.with_generated_tables(
-            json.loads((CHINOOK / "replace_metadata.json").read_text()))))
+        metadata_path = load_data(cluster, args.scale, workdir)
         truths = {q.name: int(cluster.psql(q.truth_sql).strip()) if q.truth_sql else None for q in queries}
 
         for name in ("graft", "pgv4", "pgv5"):
@@ -222,6 +217,18 @@ def run(args: argparse.Namespace) -> int:
             server.stop()
         cluster.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def load_data(cluster: Cluster, scale: int, workdir: Path) -> Path:
+    """Chinook and the generated schema into the running cluster; returns the path of the
+    metadata that tracks both (Hasura's replace_metadata.json plus the generated tables)."""
+    cluster.load_gzipped_sql(CHINOOK / "dump.sql.gz")
+    peers.log(f"generating authors / articles / comments at scale {scale}")
+    cluster.psql(stdin=generated.schema_sql(scale).encode())
+    metadata_path = workdir / "replace_metadata.json"
+    metadata_path.write_text(json.dumps(generated.with_generated_tables(
+        json.loads((CHINOOK / "replace_metadata.json").read_text()))))
+    return metadata_path
 
 
 def estimate_seconds(args: argparse.Namespace, queries: list[Query], levels: list[int],

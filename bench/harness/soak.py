@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 from . import generated, load, peers, report
-from .main import CHINOOK, RESULTS_DIR, headers_for, request_body
+from .main import RESULTS_DIR, headers_for, load_data, request_body
 from .pg import Cluster, PgError
 from .queries import QUERIES, with_inserts
 
@@ -70,11 +70,7 @@ def run(args: argparse.Namespace) -> int:
     server = peers.Server(name="graft", label="graft", flavor="graft")
     try:
         cluster.start()
-        cluster.load_gzipped_sql(CHINOOK / "dump.sql.gz")
-        cluster.psql(stdin=generated.schema_sql(1).encode())
-        metadata_path = workdir / "replace_metadata.json"
-        metadata_path.write_text(json.dumps(generated.with_generated_tables(
-            json.loads((CHINOOK / "replace_metadata.json").read_text()))))
+        metadata_path = load_data(cluster, 1, workdir)
         peers.start_graft(server, cluster.url, metadata_path, workdir, args.pool_size)
         time.sleep(5)
         idle_start = rss_mib(server.pid)

@@ -274,7 +274,7 @@ pub(crate) async fn execute(
         let role_key = format!(
             "{}{}",
             session.role,
-            if backend_only(session) {
+            if schemas::sees_backend_only(session) {
                 "\u{0}backend"
             } else {
                 ""
@@ -363,12 +363,6 @@ pub(crate) async fn connection(
             format!("could not get a database connection: {e}"),
         )
     })
-}
-
-fn backend_only(session: &Session) -> bool {
-    session
-        .variable("x-hasura-use-backend-only-permissions")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
 }
 
 /// Translates the operation's database fields to one statement and runs it. The result is the

@@ -65,7 +65,9 @@ pub fn for_session(cache: &SchemaCache, session: &Session) -> Result<RoleSchema,
     for_role(cache, &session.role, sees_backend_only(session))
 }
 
-fn sees_backend_only(session: &Session) -> bool {
+/// Whether the session gets the schema with backend-only permissions: admin credentials and
+/// `x-hasura-use-backend-only-permissions: true`.
+pub fn sees_backend_only(session: &Session) -> bool {
     session.has_admin_credentials
         && session
             .variable("x-hasura-use-backend-only-permissions")
